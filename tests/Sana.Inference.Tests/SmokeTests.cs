@@ -1,0 +1,7 @@
+namespace Sana.Inference.Tests;
+
+public sealed class SmokeTests
+{
+    [Fact]
+    public void Assembly_loads() => Assert.NotNull(typeof(AssemblyMarker).Assembly);
+}
