@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Sana.Inference.Model;
+
+/// <summary>
+/// The manifest <c>sana-model.json</c> of a model folder (format <c>sana-onnx/1</c>, docs/model-folder.md):
+/// the dimensions and conventions the runtime needs, written by tools/export/export_sana.py.
+/// </summary>
+public sealed record ModelManifest
+{
+    public const string FileName = "sana-model.json";
+    public const string SupportedFormat = "sana-onnx/1";
+
+    public required string Format { get; init; }
+    public required string Name { get; init; }
+    public string? Source { get; init; }
+    public required TokenizerSection Tokenizer { get; init; }
+    public required TextEncoderSection TextEncoder { get; init; }
+    public required TransformerSection Transformer { get; init; }
+    public required VaeDecoderSection VaeDecoder { get; init; }
+
+    /// <summary>diffusers' scheduler_config.json as exported; parsed by the sampler factory.</summary>
+    public required JsonElement Scheduler { get; init; }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+}
+
+public sealed record TokenizerSection
+{
+    public string? ModelFile { get; init; }
+    public string? JsonFile { get; init; }
+    public int PadId { get; init; }
+    public int EosId { get; init; } = 1;
+    public int BosId { get; init; } = 2;
+    public int UnkId { get; init; } = 3;
+    public int MaxSequenceLength { get; init; } = 300;
+    public IReadOnlyList<string> ComplexHumanInstruction { get; init; } = [];
+}
+
+public sealed record TextEncoderSection
+{
+    public required string File { get; init; }
+    public string Dtype { get; init; } = "fp32";
+    public int HiddenSize { get; init; }
+}
+
+public sealed record TransformerSection
+{
+    public required string File { get; init; }
+    public string Dtype { get; init; } = "fp32";
+    public int InChannels { get; init; }
+    public int OutChannels { get; init; }
+    public int PatchSize { get; init; } = 1;
+    public int NumLayers { get; init; }
+    public int CaptionChannels { get; init; }
+    public int SampleSize { get; init; }
+    public double TimestepScale { get; init; } = 1.0;
+}
+
+public sealed record VaeDecoderSection
+{
+    public required string File { get; init; }
+    public string Dtype { get; init; } = "fp32";
+    public int LatentChannels { get; init; }
+    public int SpatialCompressionRatio { get; init; }
+    public double ScalingFactor { get; init; }
+}

@@ -1,0 +1,173 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Sana.Inference.Onnx;
+
+/// <summary>What a graph input or output must look like for the runtime to drive it.</summary>
+internal readonly record struct PortSpec(string Name, bool IsFloat, int Rank);
+
+/// <summary>A float32 host tensor: row-major data plus its shape.</summary>
+internal readonly record struct HostTensor(float[] Data, long[] Shape);
+
+/// <summary>
+/// One ONNX graph in one session. Opening it checks the ports the runtime relies on (names, float or int64, rank)
+/// so that a wrong graph is a load-time error naming the file, not a crash in the middle of a job. Float ports are
+/// exchanged as float32 and converted at the boundary when the graph is fp16 or bf16.
+/// </summary>
+internal sealed class OnnxGraph : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly TensorElement _element;
+
+    public OnnxGraph(string path, SessionOptions options, TensorElement element, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs)
+    {
+        Path = path;
+        _element = element;
+        try
+        {
+            _session = new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new Model.ModelFolderException($"{path}: ONNX Runtime cannot load this graph: {e.Message.Trim()}", e);
+        }
+
+        try
+        {
+            Check(inputs, _session.InputMetadata, "input");
+            Check(outputs, _session.OutputMetadata, "output");
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
+    }
+
+    public string Path { get; }
+
+    /// <summary>Runs the graph; float inputs given as float32, int64 inputs as long arrays. Returns the float outputs.</summary>
+    public HostTensor[] Run(
+        IReadOnlyList<(string Name, HostTensor Tensor)> floatInputs,
+        IReadOnlyList<(string Name, long[] Data, long[] Shape)> longInputs,
+        IReadOnlyList<string> outputNames,
+        CancellationToken cancellationToken)
+    {
+        var names = new List<string>(floatInputs.Count + longInputs.Count);
+        var values = new List<OrtValue>(names.Capacity);
+        try
+        {
+            foreach (var (name, tensor) in floatInputs)
+            {
+                names.Add(name);
+                values.Add(CreateFloatValue(tensor));
+            }
+
+            foreach (var (name, data, shape) in longInputs)
+            {
+                names.Add(name);
+                values.Add(OrtValue.CreateTensorValueFromMemory(data, shape));
+            }
+
+            using var runOptions = new RunOptions();
+            using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
+            using var results = RunGuarded(runOptions, names, values, outputNames, cancellationToken);
+            var outputs = new HostTensor[outputNames.Count];
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                outputs[i] = ReadFloatValue(results[i]);
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            foreach (var v in values)
+            {
+                v.Dispose();
+            }
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+
+    private IDisposableReadOnlyCollection<OrtValue> RunGuarded(
+        RunOptions runOptions, List<string> names, List<OrtValue> values, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _session.Run(runOptions, names, values, outputNames);
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch (OnnxRuntimeException e) when (OutOfDeviceMemoryException.IsOutOfMemory(e))
+        {
+            throw new OutOfDeviceMemoryException($"{Path}: out of device memory: {e.Message.Trim()}", e);
+        }
+    }
+
+    private OrtValue CreateFloatValue(HostTensor tensor) => _element switch
+    {
+        TensorElement.Fp32 => OrtValue.CreateTensorValueFromMemory(tensor.Data, tensor.Shape),
+        TensorElement.Fp16 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(tensor.Data, v => (Float16)v), tensor.Shape),
+        _ => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(tensor.Data, v => (BFloat16)v), tensor.Shape),
+    };
+
+    private HostTensor ReadFloatValue(OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        var shape = info.Shape;
+        float[] data = info.ElementDataType switch
+        {
+            TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
+            TensorElementType.Float16 => ConvertAll(value.GetTensorDataAsSpan<Float16>(), h => (float)h),
+            TensorElementType.BFloat16 => ConvertAll(value.GetTensorDataAsSpan<BFloat16>(), h => (float)h),
+            var other => throw new InvalidOperationException($"{Path}: output has element type {other}, expected a float type"),
+        };
+        return new HostTensor(data, shape);
+    }
+
+    private static float[] ConvertAll<T>(ReadOnlySpan<T> source, Func<T, float> convert)
+    {
+        var result = new float[source.Length];
+        for (var i = 0; i < source.Length; i++)
+        {
+            result[i] = convert(source[i]);
+        }
+
+        return result;
+    }
+
+    private void Check(IReadOnlyList<PortSpec> specs, IReadOnlyDictionary<string, NodeMetadata> actual, string kind)
+    {
+        var expectedFloat = _element switch
+        {
+            TensorElement.Fp32 => TensorElementType.Float,
+            TensorElement.Fp16 => TensorElementType.Float16,
+            _ => TensorElementType.BFloat16,
+        };
+        foreach (var spec in specs)
+        {
+            if (!actual.TryGetValue(spec.Name, out var meta))
+            {
+                throw new Model.ModelFolderException(
+                    $"{Path}: graph has no {kind} '{spec.Name}' (it has: {string.Join(", ", actual.Keys)})");
+            }
+
+            var wantType = spec.IsFloat ? expectedFloat : TensorElementType.Int64;
+            if (!meta.IsTensor || meta.ElementDataType != wantType)
+            {
+                throw new Model.ModelFolderException(
+                    $"{Path}: {kind} '{spec.Name}' is {meta.ElementDataType}, expected {wantType} (manifest dtype {_element})");
+            }
+
+            if (meta.Dimensions.Length != spec.Rank)
+            {
+                throw new Model.ModelFolderException(
+                    $"{Path}: {kind} '{spec.Name}' has rank {meta.Dimensions.Length}, expected {spec.Rank}");
+            }
+        }
+    }
+}
