@@ -161,7 +161,7 @@ public sealed class ModelFolder
     private void RequireFile(List<string> problems, string field, string relative)
     {
         var full = Resolve(relative);
-        if (!full.StartsWith(Root, StringComparison.Ordinal))
+        if (!full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             problems.Add($"{field} '{relative}' points outside the model folder");
         }

@@ -3,8 +3,16 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Sana.Inference.Onnx;
 
+/// <summary>The element type of a port: the graph's float dtype (the manifest's), always float32, or int64.</summary>
+internal enum PortType
+{
+    GraphFloat,
+    Float32,
+    Int64,
+}
+
 /// <summary>What a graph input or output must look like for the runtime to drive it.</summary>
-internal readonly record struct PortSpec(string Name, bool IsFloat, int Rank);
+internal readonly record struct PortSpec(string Name, PortType Type, int Rank);
 
 /// <summary>A float32 host tensor: row-major data plus its shape.</summary>
 internal readonly record struct HostTensor(float[] Data, long[] Shape);
@@ -18,11 +26,13 @@ internal sealed class OnnxGraph : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly TensorElement _element;
+    private readonly Dictionary<string, PortType> _inputTypes;
 
     public OnnxGraph(string path, SessionOptions options, TensorElement element, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs)
     {
         Path = path;
         _element = element;
+        _inputTypes = inputs.ToDictionary(i => i.Name, i => i.Type);
         try
         {
             _session = new InferenceSession(path, options);
@@ -46,7 +56,7 @@ internal sealed class OnnxGraph : IDisposable
 
     public string Path { get; }
 
-    /// <summary>Runs the graph; float inputs given as float32, int64 inputs as long arrays. Returns the float outputs.</summary>
+    /// <summary>Runs the graph; float inputs given as float32 (converted to the graph dtype where the port takes it), int64 inputs as long arrays. Returns the float outputs as float32.</summary>
     public HostTensor[] Run(
         IReadOnlyList<(string Name, HostTensor Tensor)> floatInputs,
         IReadOnlyList<(string Name, long[] Data, long[] Shape)> longInputs,
@@ -60,7 +70,9 @@ internal sealed class OnnxGraph : IDisposable
             foreach (var (name, tensor) in floatInputs)
             {
                 names.Add(name);
-                values.Add(CreateFloatValue(tensor));
+                values.Add(_inputTypes.GetValueOrDefault(name) == PortType.Float32
+                    ? OrtValue.CreateTensorValueFromMemory(tensor.Data, tensor.Shape)
+                    : CreateFloatValue(tensor));
             }
 
             foreach (var (name, data, shape) in longInputs)
@@ -156,7 +168,12 @@ internal sealed class OnnxGraph : IDisposable
                     $"{Path}: graph has no {kind} '{spec.Name}' (it has: {string.Join(", ", actual.Keys)})");
             }
 
-            var wantType = spec.IsFloat ? expectedFloat : TensorElementType.Int64;
+            var wantType = spec.Type switch
+            {
+                PortType.GraphFloat => expectedFloat,
+                PortType.Float32 => TensorElementType.Float,
+                _ => TensorElementType.Int64,
+            };
             if (!meta.IsTensor || meta.ElementDataType != wantType)
             {
                 throw new Model.ModelFolderException(
