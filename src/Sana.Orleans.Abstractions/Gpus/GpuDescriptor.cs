@@ -1,0 +1,51 @@
+namespace Sana.Orleans.Gpus;
+
+/// <summary>
+/// A GPU grain as the directory lists it: where it lives, what model it serves and how many images it takes per
+/// micro-batch. Jobs size their chunks from <see cref="Capacity"/> and validate sizes against <see cref="PixelFactor"/>.
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("sana.GpuDescriptor")]
+public sealed record GpuDescriptor(
+    [property: Id(0)] string GpuId,
+    [property: Id(1)] string SiloName,
+    [property: Id(2)] string Device,
+    [property: Id(3)] string ModelName,
+    [property: Id(4)] int PixelFactor,
+    [property: Id(5)] int NumLayers,
+    [property: Id(6)] int Capacity);
+
+/// <summary>Whether a GPU grain can take work.</summary>
+[GenerateSerializer]
+[Alias("sana.GpuHealth")]
+public enum GpuHealth
+{
+    Loading = 0,
+    Ready = 1,
+
+    /// <summary>The model failed to load or the device fails; see <see cref="GpuWorkerStatus.Error"/>.</summary>
+    Unhealthy = 2,
+}
+
+/// <summary>
+/// A GPU grain's state for dashboards, `sana workers` and schedulers. <see cref="ActivatedOn"/> is the name of the silo
+/// the activation actually runs on (always <see cref="SiloName"/>: placement guarantees it, tests check it).
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("sana.GpuWorkerStatus")]
+public sealed record GpuWorkerStatus(
+    [property: Id(0)] string GpuId,
+    [property: Id(1)] string SiloName,
+    [property: Id(2)] string Device,
+    [property: Id(3)] string ModelName,
+    [property: Id(4)] int Capacity,
+    [property: Id(5)] int Queued,
+    [property: Id(6)] bool Busy,
+    [property: Id(7)] double ImagesPerSecond,
+    [property: Id(8)] long ImagesDone,
+    [property: Id(9)] long ProcessMemoryBytes,
+    [property: Id(10)] GpuHealth Health,
+    [property: Id(11)] string? Error,
+    [property: Id(12)] string ActivatedOn);

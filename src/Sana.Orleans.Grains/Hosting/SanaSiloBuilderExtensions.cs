@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using Sana.Orleans.Grains.Roster;
+using Sana.Orleans.Grains.Placement;
+using Sana.Orleans.Grains.Workers;
+
+namespace Sana.Orleans.Grains;
+
+/// <summary>Wires the Sana grains into a silo.</summary>
+public static class SanaSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds GPU placement, the registration of this silo's GPUs with the directory, job storage and reminders (in
+    /// memory unless turned off), and defaults for the pipeline factory (SanaPipelineFactory) and image
+    /// encoder (PNG). The host must register an <c>IImageStore</c> and, for a silo with devices, an
+    /// <see cref="IGpuInventory"/> (without one the silo hosts jobs and the directory but no GPU).
+    /// </summary>
+    public static ISiloBuilder AddSanaGrains(this ISiloBuilder builder, Action<SanaGrainsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new SanaGrainsOptions();
+        configure?.Invoke(options);
+        if (options.UseInMemoryJobStorage)
+        {
+            builder.AddMemoryGrainStorage(options.JobStorageName);
+        }
+
+        if (options.UseInMemoryReminders)
+        {
+            builder.UseInMemoryReminderService();
+        }
+
+        builder.Services.AddOptions<SanaGrainsOptions>()
+            .Configure(o => configure?.Invoke(o))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SanaGrainsOptions>, SanaGrainsOptionsValidator>();
+        builder.Services.AddPlacementDirector<GpuPlacement, GpuPlacementDirector>();
+        builder.Services.TryAddSingleton<IGpuInventory>(new StaticGpuInventory([]));
+        // PENDING(SanaPipeline): builder.Services.TryAddSingleton<IImagePipelineFactory, SanaPipelineFactory>();
+        builder.Services.TryAddSingleton<IImageFileEncoder, PngImageFileEncoder>();
+        builder.Services.AddSingleton<GpuRegistrationService>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GpuRegistrationService>());
+        return builder;
+    }
+
+    private sealed class SanaGrainsOptionsValidator : IValidateOptions<SanaGrainsOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SanaGrainsOptions options)
+        {
+            var problems = options.Problems().ToArray();
+            return problems.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sana.Orleans.Grains.Jobs;
+
+internal sealed partial class GenerationJobGrain
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: submitted, {Count} images on model {Model}")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, int count, string model);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: resuming with {Done} of {Count} images done")]
+    private static partial void LogResuming(ILogger logger, string jobId, int done, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: completed {Count} images in {Seconds:F1}s")]
+    private static partial void LogCompleted(ILogger logger, string jobId, int count, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: cancelled with {Done} of {Count} images done")]
+    private static partial void LogCancelled(ILogger logger, string jobId, int done, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string jobId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: chunk on {GpuId} failed; its images go to other GPUs")]
+    private static partial void LogChunkFailed(ILogger logger, Exception exception, string jobId, string gpuId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: no usable GPU for {Pending} waiting images; waiting")]
+    private static partial void LogNoGpu(ILogger logger, string jobId, int pending);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: asking the GPU directory failed")]
+    private static partial void LogDirectoryFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: writing state failed")]
+    private static partial void LogStateWriteFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: removing the resume reminder failed")]
+    private static partial void LogReminderFailed(ILogger logger, Exception exception, string jobId);
+}

@@ -1,0 +1,190 @@
+using Sana.Orleans.Gpus;
+using Sana.Orleans.Jobs;
+
+namespace Sana.Orleans.Grains.Jobs;
+
+/// <summary>The dispatch loop: one chunk in flight per GPU; whichever GPU returns first takes the next chunk.</summary>
+internal sealed partial class GenerationJobGrain
+{
+    private void StartRun()
+    {
+        if (_run is { IsCompleted: false })
+        {
+            return;
+        }
+
+        _cancel = new CancellationTokenSource();
+        DelayDeactivation(TimeSpan.FromDays(7));
+        _run = RunAsync(_cancel.Token);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var request = State.Request!;
+        var dispatcher = _dispatcher = new ChunkDispatcher(request.Count, State.Images.Select(i => i.Index));
+        var inFlight = new Dictionary<Task<ChunkResult>, GpuDescriptor>();
+        var failuresByGpu = new Dictionary<string, int>(StringComparer.Ordinal);
+        var consecutiveFailures = 0;
+        GpuDescriptor[] gpus = [];
+        var refreshAt = DateTimeOffset.MinValue;
+        try
+        {
+            while (!dispatcher.IsComplete && !cancellationToken.IsCancellationRequested && State.State == JobState.Running)
+            {
+                if (_time.GetUtcNow() >= refreshAt)
+                {
+                    gpus = await UsableGpusAsync(failuresByGpu);
+                    refreshAt = _time.GetUtcNow() + _options.DirectoryRefreshInterval;
+                }
+
+                foreach (var gpu in gpus)
+                {
+                    var capacity = gpu.Capacity * _options.MicroBatchesPerChunk;
+                    if (dispatcher.TryTake(gpu.GpuId, capacity, gpus.Length) is { } indices)
+                    {
+                        var images = indices.Select(i => new ChunkImage(i, request.SeedOf(i))).ToArray();
+                        var call = GrainFactory.GetGrain<IGpuWorkerGrain>(gpu.GpuId)
+                            .RunChunk(new ChunkRequest(JobId, request, images), cancellationToken);
+                        inFlight[call] = gpu;
+                    }
+                }
+
+                if (inFlight.Count == 0)
+                {
+                    LogNoGpu(_logger, JobId, dispatcher.Pending);
+                    await Task.Delay(_options.NoGpuRetryDelay, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+                    refreshAt = DateTimeOffset.MinValue;
+                    continue;
+                }
+
+                var finished = await Task.WhenAny(inFlight.Keys);
+                var from = inFlight[finished];
+                inFlight.Remove(finished);
+                if (await TryRecordAsync(dispatcher, from, finished))
+                {
+                    consecutiveFailures = 0;
+                    continue;
+                }
+
+                if (cancellationToken.IsCancellationRequested || State.State != JobState.Running)
+                {
+                    break;
+                }
+
+                failuresByGpu[from.GpuId] = failuresByGpu.GetValueOrDefault(from.GpuId) + 1;
+                refreshAt = DateTimeOffset.MinValue;
+                if (++consecutiveFailures >= _options.MaxConsecutiveFailures)
+                {
+                    await FailAsync($"{consecutiveFailures} chunk calls failed in a row; last: {finished.Exception?.GetBaseException().Message}");
+                }
+            }
+        }
+        finally
+        {
+            // Cancelled or failed: the calls still out were cancelled through the token; keep what they stored.
+            foreach (var (call, gpu) in inFlight)
+            {
+                await TryRecordAsync(dispatcher, gpu, call);
+            }
+        }
+
+        if (dispatcher.IsComplete && State.State == JobState.Running)
+        {
+            State.State = JobState.Completed;
+            State.FinishedAt = _time.GetUtcNow();
+            LogCompleted(_logger, JobId, dispatcher.Total, (State.FinishedAt - State.SubmittedAt)?.TotalSeconds ?? 0);
+        }
+
+        await WriteStateAsync();
+        Signal();
+        if (State.State != JobState.Running)
+        {
+            await StopReminderAsync();
+        }
+    }
+
+    /// <summary>Records a finished call's images; false when it failed (its indices wait again).</summary>
+    private async Task<bool> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, Task<ChunkResult> call)
+    {
+        ChunkResult result;
+        try
+        {
+            result = await call;
+        }
+        catch (JobRequestException e)
+        {
+            dispatcher.Fail(gpu.GpuId);
+            await FailAsync(e.Message);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            dispatcher.Fail(gpu.GpuId);
+            return false;
+        }
+        catch (Exception e)
+        {
+            dispatcher.Fail(gpu.GpuId);
+            LogChunkFailed(_logger, e, JobId, gpu.GpuId);
+            return false;
+        }
+
+        var byIndex = result.Images.ToDictionary(i => i.Index);
+        foreach (var index in dispatcher.Complete(gpu.GpuId, byIndex.Keys))
+        {
+            State.Images.Add(byIndex[index]);
+        }
+
+        await WriteStateAsync();
+        Signal();
+        return true;
+    }
+
+    private async Task<GpuDescriptor[]> UsableGpusAsync(Dictionary<string, int> failuresByGpu)
+    {
+        GpuDescriptor[] all;
+        try
+        {
+            all = await Directory.GetGpus();
+        }
+        catch (Exception e)
+        {
+            LogDirectoryFailed(_logger, e, JobId);
+            return [];
+        }
+
+        return [.. all.Where(g =>
+            (State.ModelName is null || string.Equals(g.ModelName, State.ModelName, StringComparison.Ordinal))
+            && failuresByGpu.GetValueOrDefault(g.GpuId) < _options.MaxFailuresPerGpu)];
+    }
+
+    private async Task FailAsync(string error)
+    {
+        if (State.State != JobState.Running)
+        {
+            return;
+        }
+
+        State.State = JobState.Failed;
+        State.Error = error;
+        State.FinishedAt = _time.GetUtcNow();
+        LogFailed(_logger, JobId, error);
+        if (_cancel is not null)
+        {
+            await _cancel.CancelAsync();
+        }
+    }
+
+    private async Task WriteStateAsync()
+    {
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            // The next write carries this one's changes; a crash before it re-makes (and re-stores identically) those images.
+            LogStateWriteFailed(_logger, e, JobId);
+        }
+    }
+}

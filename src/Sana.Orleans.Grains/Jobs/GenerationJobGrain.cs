@@ -1,0 +1,177 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sana.Orleans.Gpus;
+using Sana.Orleans.Jobs;
+
+namespace Sana.Orleans.Grains.Jobs;
+
+/// <summary>
+/// One job. Thin: validation is <see cref="JobRequestValidator"/>, the index bookkeeping <see cref="ChunkDispatcher"/>;
+/// this grain persists state, runs the dispatch loop (GenerationJobGrain.Run.cs) and serves watchers. Reentrant so
+/// that status, cancel and watchers interleave with the loop's awaits; all of it runs on the grain's single thread.
+/// </summary>
+[Reentrant]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The run token lives as long as the activation; cancelling it is all that matters.")]
+internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, IRemindable
+{
+    private const string ResumeReminder = "resume";
+
+    private readonly IPersistentState<JobGrainState> _state;
+    private readonly SanaGrainsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<GenerationJobGrain> _logger;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _cancel; // one per run; cancelled, never disposed (grain lifetime)
+    private Task? _run;
+    private ChunkDispatcher? _dispatcher;
+
+    public GenerationJobGrain(
+        IPersistentStateFactory states,
+        IGrainContext context,
+        IOptions<SanaGrainsOptions> options,
+        ILogger<GenerationJobGrain> logger)
+    {
+        _options = options.Value;
+        _state = states.Create<JobGrainState>(context, new JobStateConfiguration("job", _options.JobStorageName));
+        _time = TimeProvider.System;
+        _logger = logger;
+    }
+
+    private string JobId => this.GetPrimaryKeyString();
+
+    private JobGrainState State => _state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (State.State == JobState.Running)
+        {
+            LogResuming(_logger, JobId, State.Images.Count, State.Request!.Count);
+            StartRun();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<JobStatus> Submit(ImageJobRequest request)
+    {
+        if (State.State != JobState.None)
+        {
+            return State.Request!.SameAs(request)
+                ? Status()
+                : throw new JobRequestException("job_id", $"'{JobId}' is already used by a different request");
+        }
+
+        var gpus = await Directory.GetGpus();
+        var model = JobRequestValidator.Validate(JobId, request, gpus, _options);
+        if (State.State != JobState.None)
+        {
+            return await Submit(request); // a concurrent submit of the same id got there first
+        }
+
+        State.Request = request;
+        State.ModelName = model;
+        State.State = JobState.Running;
+        State.SubmittedAt = _time.GetUtcNow();
+        await _state.WriteStateAsync();
+        LogSubmitted(_logger, JobId, request.Count, model ?? "(any)");
+        await this.RegisterOrUpdateReminder(ResumeReminder, _options.ResumeReminderPeriod, _options.ResumeReminderPeriod);
+        StartRun();
+        return Status();
+    }
+
+    public Task<JobStatus> GetStatus() => Task.FromResult(Status());
+
+    public async Task<JobStatus> Cancel()
+    {
+        if (State.State == JobState.Running)
+        {
+            State.State = JobState.Cancelled;
+            State.FinishedAt = _time.GetUtcNow();
+            await _state.WriteStateAsync();
+            LogCancelled(_logger, JobId, State.Images.Count, State.Request!.Count);
+            if (_cancel is not null)
+            {
+                await _cancel.CancelAsync();
+            }
+
+            if (_run is not null)
+            {
+                await _run;
+            }
+
+            Signal();
+        }
+
+        return Status();
+    }
+
+    public Task<JobImage[]> GetImages() => Task.FromResult(State.Images.OrderBy(i => i.Index).ToArray());
+
+    public async IAsyncEnumerable<JobImage> Watch([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var next = 0;
+        while (true)
+        {
+            var changed = _changed.Task;
+            var images = State.Images;
+            while (next < images.Count)
+            {
+                yield return images[next++];
+            }
+
+            if (State.State != JobState.Running)
+            {
+                yield break;
+            }
+
+            await changed.WaitAsync(cancellationToken);
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (State.State == JobState.Running)
+        {
+            StartRun();
+        }
+        else
+        {
+            await StopReminderAsync();
+        }
+    }
+
+    private IGpuDirectoryGrain Directory => GrainFactory.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key);
+
+    private JobStatus Status() => new(
+        JobId,
+        State.State,
+        State.Request?.Count ?? 0,
+        State.Images.Count,
+        _dispatcher?.InFlight ?? 0,
+        _dispatcher?.GpusBusy ?? 0,
+        State.Error,
+        State.SubmittedAt,
+        State.FinishedAt);
+
+    private void Signal()
+    {
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
+
+    private async Task StopReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(ResumeReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+        catch (Exception e)
+        {
+            LogReminderFailed(_logger, e, JobId);
+        }
+    }
+}

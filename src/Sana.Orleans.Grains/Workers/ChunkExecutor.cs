@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Sana.Inference.Onnx;
+using Sana.Inference.Pipeline;
+using Sana.Orleans.Gpus;
+using Sana.Orleans.Jobs;
+using Sana.Storage;
+
+namespace Sana.Orleans.Grains.Workers;
+
+/// <summary>
+/// Runs one chunk on a loaded pipeline: generate (halving the micro-batch on out-of-memory), encode, store under the
+/// deterministic key, return references. Blocking: call it off the Orleans scheduler. No Orleans types beyond contracts.
+/// </summary>
+internal sealed partial class ChunkExecutor(
+    string gpuId,
+    IImagePipeline pipeline,
+    IImageFileEncoder encoder,
+    IImageStore store,
+    int microBatch,
+    ILogger logger)
+{
+    /// <summary>The micro-batch in force: the configured one, halved by each out-of-memory so far.</summary>
+    public int MicroBatch { get; private set; } = Math.Max(1, microBatch);
+
+    public async Task<ChunkResult> RunAsync(ChunkRequest chunk, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var settings = chunk.Request.ToSettings();
+        var seeds = chunk.Images.Select(i => new ImageSeed(i.Index, i.Seed)).ToArray();
+        var images = Generate(chunk.JobId, settings, seeds, cancellationToken);
+        var results = new JobImage[images.Count];
+        for (var i = 0; i < images.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var image = images[i];
+            var file = encoder.Encode(image, settings, pipeline.Model.Name);
+            var key = new ImageKey(chunk.JobId, image.Index, image.Seed, encoder.Extension);
+            var reference = await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
+            results[i] = new JobImage(image.Index, image.Seed, gpuId, reference);
+        }
+
+        return new ChunkResult(gpuId, results, MicroBatch, Stopwatch.GetElapsedTime(started));
+    }
+
+    private IReadOnlyList<GeneratedImage> Generate(
+        string jobId, GenerationSettings settings, ImageSeed[] seeds, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return pipeline.Generate(settings, seeds, MicroBatch, null, cancellationToken);
+            }
+            catch (Exception e) when (IsOutOfMemory(e) && MicroBatch > 1)
+            {
+                var halved = MicroBatch / 2;
+                LogOutOfMemory(logger, gpuId, jobId, MicroBatch, halved, e.Message);
+                MicroBatch = halved;
+            }
+            catch (GenerationRequestException e)
+            {
+                throw new JobRequestException(e.Message) { Field = e.Field };
+            }
+        }
+    }
+
+    internal static bool IsOutOfMemory(Exception e) =>
+        e is OutOfDeviceMemoryException or OutOfMemoryException or InsufficientMemoryException
+        || (e.InnerException is { } inner && IsOutOfMemory(inner));
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sana.Orleans.Grains.Workers;
+
+internal sealed partial class GpuWorkerGrain
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: loading model {ModelFolder} on {Device}")]
+    private static partial void LogLoading(ILogger logger, string gpuId, string device, string modelFolder);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{GpuId}: model failed to load")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception, string gpuId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{GpuId}: job {JobId} chunk of {Images} images, micro-batch {MicroBatch}")]
+    private static partial void LogChunkStarted(ILogger logger, string gpuId, string jobId, int images, int microBatch);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{GpuId}: job {JobId} chunk of {Images} images done in {Seconds:F2}s")]
+    private static partial void LogChunkFinished(ILogger logger, string gpuId, string jobId, int images, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: job {JobId} chunk cancelled")]
+    private static partial void LogChunkCancelled(ILogger logger, string gpuId, string jobId);
+}

@@ -1,0 +1,27 @@
+namespace Sana.Orleans.Grains.Workers;
+
+/// <summary>
+/// How one local GPU (or CPU worker) of this silo is set up. <see cref="Index"/> is the n of the grain key
+/// "{siloName}/gpu{n}"; <see cref="MicroBatch"/> is the images per transformer call it starts with (out-of-memory
+/// halves it at run time).
+/// </summary>
+public sealed record GpuWorkerConfig(int Index, string Device, string ModelFolder, int MicroBatch)
+{
+    /// <summary>ONNX Runtime intra-op threads on a CPU worker; 0 lets ONNX Runtime choose.</summary>
+    public int IntraOpThreads { get; init; }
+}
+
+/// <summary>
+/// The silo host tells the grains which devices this silo has (discovered through NVML / nvidia-smi, or configured).
+/// Registered once per silo; the GPU grains and the registration service read it.
+/// </summary>
+public interface IGpuInventory
+{
+    IReadOnlyList<GpuWorkerConfig> Workers { get; }
+}
+
+/// <summary>A fixed inventory, e.g. bound from configuration or built by tests.</summary>
+public sealed class StaticGpuInventory(IEnumerable<GpuWorkerConfig> workers) : IGpuInventory
+{
+    public IReadOnlyList<GpuWorkerConfig> Workers { get; } = [.. workers];
+}

@@ -1,0 +1,102 @@
+using Orleans.TestingHost;
+using Sana.Orleans.Gpus;
+using Sana.Orleans.Jobs;
+
+namespace Sana.Orleans.Grains.Tests.Support;
+
+/// <summary>An in-process Orleans cluster of the given shape, its image folder, and helpers to run jobs on it.</summary>
+public sealed class SanaCluster : IAsyncDisposable
+{
+    public static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
+
+    private SanaCluster(TestCluster cluster, ClusterSpec spec, TempImageStore store)
+    {
+        Cluster = cluster;
+        Spec = spec;
+        Store = store;
+    }
+
+    public TestCluster Cluster { get; }
+
+    public ClusterSpec Spec { get; }
+
+    public TempImageStore Store { get; }
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public static async Task<SanaCluster> StartAsync(ClusterSpec spec, string? modelFolder)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sana-orleans-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var builder = new TestClusterBuilder((short)spec.WorkersBySilo.Count);
+        builder.Options.ConfigureFileLogging = false;
+        builder.Properties["Sana:StoreRoot"] = root;
+        builder.Properties["Sana:ModelFolder"] = modelFolder ?? "";
+        foreach (var (key, value) in spec.ToProperties())
+        {
+            builder.Properties[key] = value;
+        }
+
+        builder.AddSiloBuilderConfigurator<SanaSiloConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var sana = new SanaCluster(cluster, spec, new TempImageStore(root));
+        using var bound = new CancellationTokenSource(Bound);
+        await sana.GpuDirectory.WaitForGpus(spec.WorkerCount, bound.Token);
+        return sana;
+    }
+
+    public IGpuDirectoryGrain GpuDirectory => Grains.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key);
+
+    public IGenerationJobGrain Job(string jobId) => Grains.GetGrain<IGenerationJobGrain>(jobId);
+
+    /// <summary>Submits and watches until the job ends (bounded); returns its final status and images by index.</summary>
+    public async Task<(JobStatus Status, JobImage[] Images)> RunAsync(string jobId, ImageJobRequest request)
+    {
+        var job = Job(jobId);
+        await job.Submit(request);
+        using var bound = new CancellationTokenSource(Bound);
+        await foreach (var _ in job.Watch(bound.Token))
+        {
+        }
+
+        return (await job.GetStatus(), await job.GetImages());
+    }
+
+    /// <summary>The stored bytes of each image of a job, by index.</summary>
+    public async Task<SortedDictionary<int, byte[]>> ReadImagesAsync(IEnumerable<JobImage> images)
+    {
+        var bytes = new SortedDictionary<int, byte[]>();
+        foreach (var image in images)
+        {
+            bytes[image.Index] = await Store.ReadAsync(image.ImageReference, CancellationToken.None)
+                ?? throw new InvalidOperationException($"image {image.Index} ({image.ImageReference}) is not stored");
+        }
+
+        return bytes;
+    }
+
+    public async Task<int> CountStoredAsync(string jobId)
+    {
+        var count = 0;
+        await foreach (var _ in Store.ListAsync(jobId, CancellationToken.None))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(Store.Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
