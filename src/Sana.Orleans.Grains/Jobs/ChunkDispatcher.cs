@@ -51,7 +51,8 @@ internal sealed class ChunkDispatcher
             return null;
         }
 
-        var spread = (_pending.Count + Math.Max(1, gpuCount) - 1) / Math.Max(1, gpuCount);
+        var gpus = Math.Max(1, gpuCount);
+        var spread = (_pending.Count + InFlight + gpus - 1) / gpus;
         var size = Math.Clamp(Math.Min(capacity, spread), 1, _pending.Count);
         var chunk = _pending.Take(size).ToArray();
         foreach (var index in chunk)

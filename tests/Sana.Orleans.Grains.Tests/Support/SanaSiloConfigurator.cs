@@ -37,10 +37,8 @@ public sealed class SanaSiloConfigurator : ISiloConfigurator
         siloBuilder.Services.AddSingleton<IImageStore>(new TempImageStore(storeRoot));
         siloBuilder.Services.AddSingleton<IGpuInventory>(new StaticGpuInventory(
             workers.Select((capacity, index) => new GpuWorkerConfig(index, "cpu", modelFolder, capacity) { IntraOpThreads = 1 })));
-        if (string.IsNullOrEmpty(modelFolder))
-        {
-            siloBuilder.Services.AddSingleton<IImagePipelineFactory>(new DoubleFactory());
-        }
+        IImagePipelineFactory pipelines = string.IsNullOrEmpty(modelFolder) ? new DoubleFactory() : throw new NotSupportedException("PENDING(SanaPipeline)");
+        siloBuilder.Services.AddSingleton<IImagePipelineFactory>(new PipelineGate.Factory(pipelines, PipelineGate.For(clusterId, siloName)));
 
         siloBuilder.Configure<ClusterMembershipOptions>(o =>
         {

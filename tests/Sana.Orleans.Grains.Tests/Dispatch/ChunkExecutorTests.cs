@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Sana.Orleans.Gpus;
+using Sana.Orleans.Grains.Tests.Support;
+using Sana.Orleans.Grains.Workers;
+using Sana.Orleans.Jobs;
+
+namespace Sana.Orleans.Grains.Tests.Dispatch;
+
+public sealed class ChunkExecutorTests : IDisposable
+{
+    private readonly TempImageStore _store = new(Path.Combine(Path.GetTempPath(), "sana-exec-" + Guid.NewGuid().ToString("N")));
+
+    [Fact]
+    public async Task Out_of_memory_halves_the_micro_batch_and_retries_instead_of_failing()
+    {
+        var pipeline = new DeterministicTestPipeline(oomAboveMicroBatch: 2);
+        var executor = new ChunkExecutor("s/gpu0", pipeline, new PngImageFileEncoder(), _store, 8, NullLogger.Instance);
+        var result = await executor.RunAsync(Chunk(8), CancellationToken.None);
+        Assert.Equal([8, 4, 2], pipeline.MicroBatchesTried);
+        Assert.Equal(2, executor.MicroBatch);
+        Assert.Equal(2, result.MicroBatch);
+        Assert.Equal(Enumerable.Range(0, 8), result.Images.Select(i => i.Index));
+        Assert.All(result.Images, i => Assert.Equal(unchecked(ulong.MaxValue - 3 + (ulong)i.Index), i.Seed));
+    }
+
+    [Fact]
+    public async Task A_bad_setting_fails_with_a_request_error_naming_the_field()
+    {
+        var executor = new ChunkExecutor("s/gpu0", new DeterministicTestPipeline(), new PngImageFileEncoder(), _store, 1, NullLogger.Instance);
+        var chunk = Chunk(1) with { Request = Chunk(1).Request with { Width = 12 } };
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => executor.RunAsync(chunk, CancellationToken.None));
+        Assert.Equal("width", e.Field);
+    }
+
+    private static ChunkRequest Chunk(int count)
+    {
+        var request = new ImageJobRequest { Prompt = "p", Count = count, Width = 16, Height = 8, Steps = 2, Seed = ulong.MaxValue - 3 };
+        return new ChunkRequest("job", request, [.. Enumerable.Range(0, count).Select(i => new ChunkImage(i, request.SeedOf(i)))]);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_store.Root))
+        {
+            Directory.Delete(_store.Root, recursive: true);
+        }
+    }
+}
