@@ -1,1 +1,8 @@
-Console.WriteLine("sana");
+using System.CommandLine;
+using Sana.Cli.Commands;
+
+var root = new RootCommand("sana: generate images in bulk with Sana models on ONNX Runtime")
+{
+    GenerateCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

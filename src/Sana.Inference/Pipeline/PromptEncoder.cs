@@ -1,19 +1,7 @@
 using Sana.Inference.Onnx;
+using Sana.Inference.Text;
 
 namespace Sana.Inference.Pipeline;
-
-/// <summary>Token ids and attention mask of one prompt, as the text encoder takes them.</summary>
-internal readonly record struct PromptTokens(long[] Ids, long[] Mask);
-
-/// <summary>Turns prompt text into tokens the way SanaPipeline does (lower/strip, instruction prefix, padding).</summary>
-internal interface IPromptTokenizer
-{
-    /// <summary>The positive prompt: preprocessed, prefixed with the complex human instruction, padded to its budget.</summary>
-    PromptTokens TokenizePrompt(string prompt);
-
-    /// <summary>The negative prompt: preprocessed, no instruction, padded to max_sequence_length.</summary>
-    PromptTokens TokenizeNegative(string negativePrompt);
-}
 
 /// <summary>One prompt's text-encoder output after row selection: [rows, hidden] plus the matching mask.</summary>
 internal sealed record PromptEmbedding(float[] Embeds, long[] Mask, int Rows, int Hidden);
@@ -24,7 +12,7 @@ internal sealed record PromptEmbedding(float[] Embeds, long[] Mask, int Rows, in
 /// prompt is encoded at max_sequence_length and kept whole. Both are cached: a job's images share one encoding and
 /// the usual empty negative prompt is encoded once per pipeline.
 /// </summary>
-internal sealed class PromptEncoder(OnnxGraph textEncoder, IPromptTokenizer tokenizer, int maxSequenceLength, int hidden)
+internal sealed class PromptEncoder(OnnxGraph textEncoder, SanaPromptTokenizer tokenizer, int hidden)
 {
     private const int CacheCapacity = 32;
     private readonly Dictionary<(bool Negative, string Text), PromptEmbedding> _cache = [];
@@ -62,13 +50,13 @@ internal sealed class PromptEncoder(OnnxGraph textEncoder, IPromptTokenizer toke
         return embedding;
     }
 
-    private PromptEmbedding Run(PromptTokens tokens, CancellationToken cancellationToken)
+    private PromptEmbedding Run(TokenizedPrompt tokens, CancellationToken cancellationToken)
     {
-        var length = tokens.Ids.Length;
+        var length = tokens.Length;
         var shape = new long[] { 1, length };
         var output = textEncoder.Run(
             [],
-            [("input_ids", tokens.Ids, shape), ("attention_mask", tokens.Mask, shape)],
+            [("input_ids", tokens.InputIds, shape), ("attention_mask", tokens.AttentionMask, shape)],
             ["last_hidden_state"],
             cancellationToken)[0];
         EncoderRuns++;
@@ -78,15 +66,16 @@ internal sealed class PromptEncoder(OnnxGraph textEncoder, IPromptTokenizer toke
                 $"{textEncoder.Path}: last_hidden_state has shape [{string.Join(", ", output.Shape)}], expected [1, {length}, {hidden}]");
         }
 
-        var rows = Math.Min(maxSequenceLength, length);
+        // Row 0 (BOS) and then the last rows - 1 positions: the instruction prefix falls out of the window. A
+        // negative prompt is max_sequence_length long already, and the same selection keeps all of it.
+        var rows = tokenizer.MaxSequenceLength;
         var embeds = new float[rows * hidden];
         var mask = new long[rows];
         for (var r = 0; r < rows; r++)
         {
-            // Row 0 (BOS) and then the last rows - 1 positions: the instruction prefix falls out of the window.
             var source = r == 0 ? 0 : length - rows + r;
             output.Data.AsSpan(source * hidden, hidden).CopyTo(embeds.AsSpan(r * hidden, hidden));
-            mask[r] = tokens.Mask[source];
+            mask[r] = tokens.AttentionMask[source];
         }
 
         return new PromptEmbedding(embeds, mask, rows, hidden);

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using Sana.Inference.Pipeline;
+
+namespace Sana.Cli.Commands;
+
+/// <summary>The options of `sana generate`, parsed into the request they describe.</summary>
+internal sealed class GenerateOptions
+{
+    public const int MaxCount = 100_000;
+    public const int MaxBatchSize = 256;
+
+    public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = "What to draw.", Required = true };
+    public Option<string> NegativePrompt { get; } = new("--negative-prompt") { Description = "What to steer away from (default: empty).", DefaultValueFactory = _ => "" };
+    public Option<int> Count { get; } = new("--count", "-n") { Description = "How many images; image i uses seed S+i.", DefaultValueFactory = _ => 1 };
+    public Option<ulong?> Seed { get; } = new("--seed") { Description = "64-bit seed of image 0 (default: random, printed)." };
+    public Option<int> Steps { get; } = new("--steps") { Description = "Denoising steps.", DefaultValueFactory = _ => 20 };
+    public Option<double> GuidanceScale { get; } = new("--guidance-scale") { Description = "Classifier-free guidance; 1 turns it off.", DefaultValueFactory = _ => 4.5 };
+    public Option<double> PagScale { get; } = new("--pag-scale") { Description = "Perturbed-attention guidance; 0 turns it off.", DefaultValueFactory = _ => 0.0 };
+    public Option<string> PagLayers { get; } = new("--pag-layers") { Description = "Comma-separated transformer block indices for PAG (diffusers' transformer_blocks.N).", DefaultValueFactory = _ => "0" };
+    public Option<int?> Width { get; } = new("--width") { Description = "Image width in pixels, a multiple of the model's pixel factor (default: the model's native size)." };
+    public Option<int?> Height { get; } = new("--height") { Description = "Image height in pixels (default: the model's native size)." };
+    public Option<string> Scheduler { get; } = new("--scheduler") { Description = "dpm (DPM-Solver++, the hub default) or euler (flow-match Euler).", DefaultValueFactory = _ => "dpm" };
+    public Option<string?> Model { get; } = new("--model") { Description = "Model folder made by tools/export/export_sana.py (default: the bundled tiny model)." };
+    public Option<string> Out { get; } = new("--out", "-o") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per transformer call (micro-batch).", DefaultValueFactory = _ => 1 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>Checks what can be checked without the model; throws <see cref="GenerationRequestException"/>.</summary>
+    public GenerateRequest Read(ParseResult parse)
+    {
+        var count = parse.GetValue(Count);
+        if (count is < 1 or > MaxCount)
+        {
+            throw new GenerationRequestException("count", string.Create(CultureInfo.InvariantCulture, $"{count} is outside 1..{MaxCount}"));
+        }
+
+        var batch = parse.GetValue(BatchSize);
+        if (batch is < 1 or > MaxBatchSize)
+        {
+            throw new GenerationRequestException("batch-size", string.Create(CultureInfo.InvariantCulture, $"{batch} is outside 1..{MaxBatchSize}"));
+        }
+
+        var sampler = parse.GetValue(Scheduler)?.Trim().ToLowerInvariant() switch
+        {
+            "dpm" or "dpm++" or "dpmsolver" => SamplerKind.DpmSolver,
+            "euler" => SamplerKind.Euler,
+            var other => throw new GenerationRequestException("scheduler", $"'{other}' is not dpm or euler"),
+        };
+
+        ExecutionDevice device;
+        try
+        {
+            device = ExecutionDevice.Parse(parse.GetValue(Device) ?? "cpu");
+        }
+        catch (FormatException e)
+        {
+            throw new GenerationRequestException(e.Message);
+        }
+
+        var settings = new GenerationSettings
+        {
+            Prompt = parse.GetValue(Prompt) ?? "",
+            NegativePrompt = parse.GetValue(NegativePrompt) ?? "",
+            Steps = parse.GetValue(Steps),
+            GuidanceScale = parse.GetValue(GuidanceScale),
+            PagScale = parse.GetValue(PagScale),
+            PagLayers = ParseLayers(parse.GetValue(PagLayers) ?? ""),
+            Sampler = sampler,
+        };
+        var seed = parse.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(0, int.MaxValue);
+        return new GenerateRequest(settings, parse.GetValue(Width), parse.GetValue(Height), count, seed, batch,
+            parse.GetValue(Model), parse.GetValue(Out) ?? "out", device);
+    }
+
+    internal static IReadOnlyList<int> ParseLayers(string text)
+    {
+        var layers = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var digits = part.StartsWith("transformer_blocks.", StringComparison.Ordinal) ? part["transformer_blocks.".Length..] : part;
+            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var layer))
+            {
+                throw new GenerationRequestException("pag-layers", $"'{part}' is not a block index (e.g. 0,8 or transformer_blocks.8)");
+            }
+
+            layers.Add(layer);
+        }
+
+        return layers;
+    }
+}
+
+/// <summary>A parsed `sana generate` request; width and height fall back to the model's native size.</summary>
+internal sealed record GenerateRequest(
+    GenerationSettings Settings,
+    int? Width,
+    int? Height,
+    int Count,
+    ulong Seed,
+    int BatchSize,
+    string? ModelPath,
+    string OutputFolder,
+    ExecutionDevice Device);

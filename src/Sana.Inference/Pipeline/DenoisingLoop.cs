@@ -1,0 +1,115 @@
+using Sana.Inference.Model;
+using Sana.Inference.Onnx;
+using Sana.Inference.Schedulers;
+
+namespace Sana.Inference.Pipeline;
+
+/// <summary>
+/// The denoising loop for one micro-batch: seed-exact initial noise per image, one transformer call per step over
+/// the guidance branches, guidance, a sampler step. The branch inputs that do not change across steps (text
+/// embeddings, masks, PAG masks) are built once per micro-batch.
+/// </summary>
+internal sealed class DenoisingLoop(
+    ModelFolder folder,
+    OnnxGraph transformer,
+    SchedulerConfig scheduler,
+    GenerationSettings settings,
+    GuidancePlan guidance,
+    PromptEmbedding cond,
+    PromptEmbedding? uncond)
+{
+    /// <summary>Runs every step for <paramref name="batch"/> and returns the final latents [n, C, h, w].</summary>
+    public float[] Run(ImageSeed[] batch, Action onStep, CancellationToken cancellationToken)
+    {
+        var m = folder.Manifest.Transformer;
+        var n = batch.Length;
+        var channels = folder.LatentChannels;
+        var h = settings.Height / folder.PixelFactor;
+        var w = settings.Width / folder.PixelFactor;
+        var plane = h * w;
+        var perImage = channels * plane;
+
+        var latents = new float[n * perImage];
+        for (var i = 0; i < n; i++)
+        {
+            Noise.LatentNoise.Fill(batch[i].Seed, latents.AsSpan(i * perImage, perImage));
+        }
+
+        var branches = guidance.Branches;
+        var rows = branches.Count * n;
+        var (text, mask) = BuildTextInputs(branches, n);
+        var pagLayers = new float[m.NumLayers];
+        if (guidance.UsesPag)
+        {
+            foreach (var layer in settings.PagLayers)
+            {
+                pagLayers[layer] = 1f;
+            }
+        }
+
+        var pagSamples = new float[rows];
+        for (var b = 0; b < branches.Count; b++)
+        {
+            if (branches[b] == GuidanceBranch.Perturbed)
+            {
+                pagSamples.AsSpan(b * n, n).Fill(1f);
+            }
+        }
+
+        var sampler = SamplerFactory.Create(settings.Sampler, scheduler, settings.Steps, settings.FlowShift);
+        var hidden = new float[rows * perImage];
+        var timestep = new float[rows];
+        var velocity = new float[n * perImage];
+        var hiddenShape = new long[] { rows, channels, h, w };
+        var textShape = new long[] { rows, cond.Rows, cond.Hidden };
+        var maskShape = new long[] { rows, cond.Rows };
+        for (var step = 0; step < sampler.Timesteps.Count; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            for (var b = 0; b < branches.Count; b++)
+            {
+                latents.CopyTo(hidden, b * n * perImage);
+            }
+
+            Array.Fill(timestep, (float)(sampler.Timesteps[step] * (float)m.TimestepScale));
+            var prediction = transformer.Run(
+                [("hidden_states", new HostTensor(hidden, hiddenShape)),
+                 ("encoder_hidden_states", new HostTensor(text, textShape)),
+                 ("timestep", new HostTensor(timestep, [rows])),
+                 ("pag_layer_mask", new HostTensor(pagLayers, [pagLayers.Length])),
+                 ("pag_sample_mask", new HostTensor(pagSamples, [rows]))],
+                [("encoder_attention_mask", mask, maskShape)],
+                ["velocity"],
+                cancellationToken)[0];
+            guidance.Combine(prediction.Data, n, m.OutChannels, channels, plane, velocity);
+            sampler.Step(step, velocity, latents);
+            onStep();
+        }
+
+        return latents;
+    }
+
+    private (float[] Text, long[] Mask) BuildTextInputs(IReadOnlyList<GuidanceBranch> branches, int n)
+    {
+        var perRow = cond.Embeds.Length;
+        var text = new float[branches.Count * n * perRow];
+        var mask = new long[branches.Count * n * cond.Rows];
+        for (var b = 0; b < branches.Count; b++)
+        {
+            var source = branches[b] == GuidanceBranch.Unconditional ? uncond! : cond;
+            if (source.Rows != cond.Rows)
+            {
+                throw new InvalidOperationException($"negative prompt embedding has {source.Rows} rows, the prompt's has {cond.Rows}");
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                var row = (b * n) + i;
+                source.Embeds.CopyTo(text, row * perRow);
+                source.Mask.CopyTo(mask, row * cond.Rows);
+            }
+        }
+
+        return (text, mask);
+    }
+}

@@ -1,0 +1,128 @@
+using Sana.Inference.Model;
+using Sana.Inference.Onnx;
+using Sana.Inference.Schedulers;
+using Sana.Inference.Text;
+
+namespace Sana.Inference.Pipeline;
+
+/// <summary>
+/// Sana text-to-image on ONNX Runtime, reproducing diffusers' SanaPipeline and SanaPAGPipeline image for image:
+/// tokenize, encode the prompt once, draw each image's noise from its own seed, denoise with CFG/PAG and a
+/// flow-matching sampler, decode with DC-AE. One instance owns one session set on one device.
+/// </summary>
+public sealed class SanaPipeline : IImagePipeline
+{
+    private readonly ModelFolder _folder;
+    private readonly ModelSessions _sessions;
+    private readonly PromptEncoder _prompts;
+    private readonly SchedulerConfig _scheduler;
+    private readonly Lock _runGate = new();
+
+    private SanaPipeline(ModelFolder folder, ModelSessions sessions, SanaPromptTokenizer tokenizer, SchedulerConfig scheduler, ExecutionDevice device)
+    {
+        _folder = folder;
+        _sessions = sessions;
+        _scheduler = scheduler;
+        var m = folder.Manifest;
+        _prompts = new PromptEncoder(sessions.TextEncoder, tokenizer, m.TextEncoder.HiddenSize);
+        Model = new ModelDescription(m.Name, folder.LatentChannels, folder.PixelFactor, m.Transformer.NumLayers, device.ToString());
+    }
+
+    public ModelDescription Model { get; }
+
+    /// <summary>The checked model folder this pipeline runs.</summary>
+    public ModelFolder Folder => _folder;
+
+    /// <summary>Text-encoder runs so far; prompt embeddings are cached, so this grows by prompts, not images.</summary>
+    public int TextEncoderRuns => _prompts.EncoderRuns;
+
+    /// <summary>
+    /// Loads and checks a model folder and opens its three sessions on the device. Every problem (missing file,
+    /// wrong graph signature, no CUDA provider) surfaces here, before any work is accepted.
+    /// </summary>
+    public static SanaPipeline Load(string modelFolder, PipelineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var folder = ModelFolder.Load(modelFolder);
+        var t = folder.Manifest.Tokenizer;
+        SanaPromptTokenizer tokenizer;
+        SchedulerConfig scheduler;
+        try
+        {
+            tokenizer = new SanaPromptTokenizer(
+                GemmaTokenizer.Load(folder.TokenizerModelPath, folder.TokenizerJsonPath), t.ComplexHumanInstruction, t.MaxSequenceLength, t.BosId, t.PadId);
+            scheduler = SchedulerConfig.Parse(folder.Manifest.Scheduler);
+        }
+        catch (Exception e) when (e is TokenizerFormatException or SchedulerConfigException or IOException)
+        {
+            throw new ModelFolderException($"{folder.Root}: {e.Message}", e);
+        }
+
+        var sessions = ModelSessions.Open(folder, options);
+        return new SanaPipeline(folder, sessions, tokenizer, scheduler, options.Device);
+    }
+
+    public IReadOnlyList<GeneratedImage> Generate(
+        GenerationSettings settings,
+        IReadOnlyList<ImageSeed> seeds,
+        int microBatchSize,
+        IProgress<PipelineProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        GenerationLimits.Validate(settings, Model);
+        if (microBatchSize < 1)
+        {
+            throw new GenerationRequestException("batch_size", $"{microBatchSize} must be at least 1");
+        }
+
+        lock (_runGate)
+        {
+            var guidance = new GuidancePlan(settings);
+            var cond = _prompts.Encode(settings.Prompt, negative: false, cancellationToken);
+            var uncond = guidance.UsesCfg ? _prompts.Encode(settings.NegativePrompt, negative: true, cancellationToken) : null;
+            var loop = new DenoisingLoop(_folder, _sessions.Transformer, _scheduler, settings, guidance, cond, uncond);
+            var images = new List<GeneratedImage>(seeds.Count);
+            var stepsTotal = settings.Steps * ((seeds.Count + microBatchSize - 1) / microBatchSize);
+            var stepsDone = 0;
+            for (var start = 0; start < seeds.Count; start += microBatchSize)
+            {
+                var batch = seeds.Skip(start).Take(microBatchSize).ToArray();
+                var latents = loop.Run(batch, () => progress?.Report(new PipelineProgress(++stepsDone, stepsTotal, images.Count, seeds.Count)), cancellationToken);
+                images.AddRange(Decode(latents, batch, settings, cancellationToken));
+                progress?.Report(new PipelineProgress(stepsDone, stepsTotal, images.Count, seeds.Count));
+            }
+
+            return images;
+        }
+    }
+
+    public void Dispose() => _sessions.Dispose();
+
+    private IEnumerable<GeneratedImage> Decode(float[] latents, ImageSeed[] batch, GenerationSettings settings, CancellationToken cancellationToken)
+    {
+        var vae = _folder.Manifest.VaeDecoder;
+        var scale = (float)vae.ScalingFactor;
+        var scaled = new float[latents.Length];
+        for (var i = 0; i < latents.Length; i++)
+        {
+            scaled[i] = latents[i] / scale;
+        }
+
+        var f = _folder.PixelFactor;
+        var shape = new long[] { batch.Length, _folder.LatentChannels, settings.Height / f, settings.Width / f };
+        var decoded = _sessions.VaeDecoder.Run([("latent", new HostTensor(scaled, shape))], [], ["sample"], cancellationToken)[0];
+        var expected = new long[] { batch.Length, 3, settings.Height, settings.Width };
+        if (!decoded.Shape.SequenceEqual(expected))
+        {
+            throw new InvalidOperationException(
+                $"{_sessions.VaeDecoder.Path}: sample has shape [{string.Join(", ", decoded.Shape)}], expected [{string.Join(", ", expected)}] (check vae_decoder.spatial_compression_ratio)");
+        }
+
+        for (var n = 0; n < batch.Length; n++)
+        {
+            var rgb = Imaging.DecodedPixels.ToRgb(decoded.Data, n, settings.Height, settings.Width);
+            yield return new GeneratedImage(batch[n].Index, batch[n].Seed, settings.Width, settings.Height, rgb);
+        }
+    }
+}
