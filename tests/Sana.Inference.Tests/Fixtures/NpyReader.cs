@@ -52,7 +52,7 @@ internal sealed record NpyArray(int[] Shape, string Dtype, byte[] Data)
 /// </summary>
 internal static partial class NpyReader
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static NpyArray Read(string path)
     {

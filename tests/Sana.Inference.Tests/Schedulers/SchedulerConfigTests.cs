@@ -113,6 +113,7 @@ public sealed class SchedulerConfigTests
     [InlineData("use_dynamic_shifting", "true")]
     [InlineData("timestep_spacing", "\"trailing\"")]
     [InlineData("solver_order", "1")]
+    [InlineData("lambda_min_clipped", "\"-Infinity\"")]
     public void Settings_that_change_no_number_for_flow_sigmas_are_accepted(string key, string json)
     {
         _ = SchedulerConfig.Parse(With(key, JsonNode.Parse(json)));
