@@ -72,4 +72,72 @@ public sealed class DeterminismAndFaultTests(ThreeSiloCluster fixture)
             Assert.True(bytes.AsSpan().SequenceEqual(actual[index]), $"image {index} differs after the fault");
         }
     }
+
+    [Fact]
+    public async Task Killing_the_silo_of_the_job_grain_resumes_the_job_from_its_persisted_state()
+    {
+        var request = JobTests.Request(Count, seed: 99);
+        var (_, reference) = await fixture.Sana.RunAsync("resume-reference", request);
+        var expected = await fixture.Sana.ReadImagesAsync(reference);
+
+        await using var sana = await SanaCluster.StartAsync(new ClusterSpec([[2], [1], [1, 2]]), TestModel.Folder);
+        var management = sana.Grains.GetGrain<IManagementGrain>(0);
+        var (job, host) = await JobHostedOnASecondaryAsync(sana, management);
+
+        // Every worker of the job's own silo waits at its gate, so the silo dies with chunks in flight.
+        var gate = PipelineGate.For(sana.Cluster.Options.ClusterId, host.Name);
+        gate.Close();
+        await job.Submit(request);
+        await gate.Entered.WaitAsync(SanaCluster.Bound);
+        await sana.Cluster.KillSiloAsync(host);
+        gate.Open();
+
+        // The next call activates the job elsewhere from storage, and it carries on without redoing finished images.
+        using var bound = new CancellationTokenSource(SanaCluster.Bound);
+        JobStatus status;
+        while (true)
+        {
+            try
+            {
+                await foreach (var _ in job.Watch(bound.Token))
+                {
+                }
+
+                status = await job.GetStatus();
+                break;
+            }
+            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            {
+                // the call went to the dead activation before membership declared its silo dead; call again
+            }
+        }
+
+        Assert.Equal(JobState.Completed, status.State);
+        var images = await job.GetImages();
+        Assert.Equal(Enumerable.Range(0, Count), images.Select(i => i.Index));
+        Assert.Equal(Count, await sana.CountStoredAsync(job.GetPrimaryKeyString()));
+        var actual = await sana.ReadImagesAsync(images);
+        foreach (var (index, bytes) in expected)
+        {
+            Assert.True(bytes.AsSpan().SequenceEqual(actual[index]), $"image {index} differs after the job moved");
+        }
+    }
+
+    private static async Task<(IGenerationJobGrain Job, global::Orleans.TestingHost.SiloHandle Host)> JobHostedOnASecondaryAsync(
+        SanaCluster sana, IManagementGrain management)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var job = sana.Job($"resumed-{attempt}");
+            await job.GetStatus();
+            var address = await management.GetActivationAddress(job);
+            var host = sana.Cluster.GetActiveSilos().Single(s => s.SiloAddress.Equals(address));
+            if (host.InstanceNumber > 0)
+            {
+                return (job, host);
+            }
+        }
+
+        throw new InvalidOperationException("no job grain landed on a secondary silo in 50 tries");
+    }
 }
