@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using Sana.Orleans.Gpus;
+using Sana.Orleans.Jobs;
+
+namespace Sana.Orleans.Client;
+
+/// <summary><see cref="ISanaClient"/> over grain calls; holds no state, so one instance serves a whole process.</summary>
+public sealed class SanaClient(IGrainFactory grains) : ISanaClient
+{
+    /// <summary>How long <see cref="ListGpusAsync"/> waits for one worker's status before calling it unhealthy.</summary>
+    public static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(10);
+
+    public async Task<string> SubmitAsync(ImageJobRequest request, string? jobId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var id = string.IsNullOrWhiteSpace(jobId) ? NewJobId() : jobId;
+        await grains.GetGrain<IGenerationJobGrain>(id).Submit(request).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    public async IAsyncEnumerable<JobProgress> WatchAsync(string jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var job = grains.GetGrain<IGenerationJobGrain>(jobId);
+        var status = await job.GetStatus().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var seen = new HashSet<int>();
+        await foreach (var image in job.Watch(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            // A watch that resumes after a silo failure may replay images; each index is reported once.
+            if (seen.Add(image.Index))
+            {
+                yield return new JobProgress(image, seen.Count, status.Total);
+            }
+        }
+    }
+
+    public Task<JobStatus> GetStatusAsync(string jobId, CancellationToken cancellationToken = default) =>
+        grains.GetGrain<IGenerationJobGrain>(jobId).GetStatus().WaitAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<JobImage>> GetImagesAsync(string jobId, CancellationToken cancellationToken = default) =>
+        await grains.GetGrain<IGenerationJobGrain>(jobId).GetImages().WaitAsync(cancellationToken).ConfigureAwait(false);
+
+    public Task<JobStatus> CancelAsync(string jobId, CancellationToken cancellationToken = default) =>
+        grains.GetGrain<IGenerationJobGrain>(jobId).Cancel().WaitAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<GpuWorkerStatus>> ListGpusAsync(CancellationToken cancellationToken = default)
+    {
+        var gpus = await grains.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key).GetGpus().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var statuses = await Task.WhenAll(gpus.Select(gpu => StatusOf(gpu, cancellationToken))).ConfigureAwait(false);
+        return statuses;
+    }
+
+    /// <summary>A fresh job id: 32 hex digits, safe as a folder name and a blob prefix.</summary>
+    public static string NewJobId() => Guid.NewGuid().ToString("N");
+
+    private async Task<GpuWorkerStatus> StatusOf(GpuDescriptor gpu, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await grains.GetGrain<IGpuWorkerGrain>(gpu.GpuId).GetStatus().WaitAsync(StatusTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new GpuWorkerStatus(gpu.GpuId, gpu.SiloName, gpu.Device, gpu.ModelName, gpu.Capacity, Queued: 0, Busy: false,
+                ImagesPerSecond: 0, ImagesDone: 0, ProcessMemoryBytes: 0, GpuHealth.Unhealthy, $"status unavailable: {e.Message}",
+                ActivatedOn: "");
+        }
+    }
+}

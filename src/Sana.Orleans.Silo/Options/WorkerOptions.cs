@@ -1,0 +1,38 @@
+namespace Sana.Orleans.Silo.Options;
+
+/// <summary>
+/// Which workers (GPU grains) this silo runs and with what model (section <see cref="SectionName"/>, model folder at
+/// <c>Sana:ModelPath</c>). By default every NVIDIA GPU nvidia-smi reports becomes a worker; a machine without one gets
+/// <see cref="CpuWorkers"/> CPU workers, so the whole system runs anywhere.
+/// </summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Sana:Workers";
+    public const string ModelPathKey = "Sana:ModelPath";
+
+    /// <summary>The model folder every worker loads. Default: models/tiny-sana next to the executable.</summary>
+    public string ModelPath { get; set; } = System.IO.Path.Combine(AppContext.BaseDirectory, "models", "tiny-sana");
+
+    /// <summary>Explicit devices ("cuda:0", "cpu", ...), one worker each, instead of discovery.</summary>
+    public IList<string> Devices { get; } = [];
+
+    /// <summary>Ask nvidia-smi for GPUs when <see cref="Devices"/> is empty.</summary>
+    public bool DiscoverGpus { get; set; } = true;
+
+    public string NvidiaSmiPath { get; set; } = "nvidia-smi";
+
+    /// <summary>CPU workers when no GPU is configured or found; 0 makes a silo without workers (jobs and directory only).</summary>
+    public int CpuWorkers { get; set; } = 1;
+
+    /// <summary>Images per transformer call; 0 sizes it from free device memory (GPUs) or uses 1 (CPU).</summary>
+    public int MicroBatch { get; set; }
+
+    /// <summary>Device memory one image of a micro-batch is budgeted, for the automatic size.</summary>
+    public int MemoryPerImageMiB { get; set; } = 4096;
+
+    /// <summary>Upper bound of the automatic micro-batch.</summary>
+    public int MaxMicroBatch { get; set; } = 16;
+
+    /// <summary>ONNX Runtime intra-op threads of each CPU worker; 0 lets ONNX Runtime choose.</summary>
+    public int CpuIntraOpThreads { get; set; }
+}
