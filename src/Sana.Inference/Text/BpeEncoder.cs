@@ -6,8 +6,9 @@ namespace Sana.Inference.Text;
 /// Byte-pair encoding of one stretch of normalised text with no added tokens inside, the way SentencePiece's
 /// bpe_model and Hugging Face's BPE do it: every code point starts as a symbol, then the best-ranked adjacent pair is
 /// merged again and again (ties: the leftmost pair) until no pair may merge. A priority queue with lazily dropped stale
-/// entries and a doubly linked symbol list keep this O(n log n), so a 2000-character prompt costs well under a
-/// millisecond. Symbols left unknown fall back to their UTF-8 bytes (<c>&lt;0xNN&gt;</c> pieces) or to the unknown id.
+/// entries and a doubly linked symbol list keep this O(n log n): a 2000-character prompt costs a millisecond or so,
+/// nothing next to the text encoder. Symbols left unknown fall back to their UTF-8 bytes (<c>&lt;0xNN&gt;</c> pieces)
+/// or to the unknown id.
 /// </summary>
 internal sealed class BpeEncoder
 {

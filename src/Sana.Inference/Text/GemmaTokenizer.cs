@@ -15,6 +15,7 @@ public sealed class GemmaTokenizer
     private readonly AddedTokenMatcher _rawTokens;
     private readonly AddedTokenMatcher _normalizedTokens;
     private readonly bool _escapeWhitespace;
+    private readonly string? _splitAfter;
     private readonly BpeEncoder _encoder;
     private readonly string?[] _idToToken;
     private readonly Dictionary<string, int> _tokenToId;
@@ -24,10 +25,12 @@ public sealed class GemmaTokenizer
         AddedTokenMatcher rawTokens,
         AddedTokenMatcher normalizedTokens,
         bool escapeWhitespace,
+        string? splitAfter,
         BpeEncoder encoder,
         string?[] idToToken,
         Dictionary<string, int> tokenToId)
     {
+        _splitAfter = string.IsNullOrEmpty(splitAfter) ? null : splitAfter;
         Source = source;
         _rawTokens = rawTokens;
         _normalizedTokens = normalizedTokens;
@@ -116,10 +119,34 @@ public sealed class GemmaTokenizer
                 }
                 else
                 {
-                    _encoder.Encode(normalized.AsSpan(part.Start, part.Length), ids);
+                    EncodeStretch(normalized.AsSpan(part.Start, part.Length), ids);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// BPE on one stretch between added tokens, cut first after each occurrence of the pre-tokenizer's delimiter
+    /// (Hugging Face's Split, MergedWithPrevious). transformers 5 writes Split(' ') after the Replace(' ', '▁')
+    /// normaliser, where it never matches, so for Gemma the whole stretch is one BPE word, as in SentencePiece.
+    /// </summary>
+    private void EncodeStretch(ReadOnlySpan<char> stretch, List<int> ids)
+    {
+        if (_splitAfter is null)
+        {
+            _encoder.Encode(stretch, ids);
+            return;
+        }
+
+        int cut;
+        while ((cut = stretch.IndexOf(_splitAfter, StringComparison.Ordinal)) >= 0)
+        {
+            var end = cut + _splitAfter.Length;
+            _encoder.Encode(stretch[..end], ids);
+            stretch = stretch[end..];
+        }
+
+        _encoder.Encode(stretch, ids);
     }
 
     /// <summary>The id of a vocabulary entry or added token spelled exactly so, if there is one.</summary>

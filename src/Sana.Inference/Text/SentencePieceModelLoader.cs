@@ -276,6 +276,7 @@ internal static class SentencePieceModelLoader
             new AddedTokenMatcher(added),
             new AddedTokenMatcher(userDefined),
             proto.EscapeWhitespaces,
+            splitAfter: null,
             encoder,
             idToToken,
             tokenToId);

@@ -5,9 +5,9 @@ namespace Sana.Inference.Text;
 /// <summary>
 /// Reads a Hugging Face tokenizer.json and builds a <see cref="GemmaTokenizer"/> with the tokenizers library's BPE
 /// rules: listed merge pairs, lowest rank first; added tokens split out first (on the raw text, or on the normalised
-/// text for those marked <c>normalized</c>). Only what Gemma's file uses is accepted: a BPE model, no pre-tokenizer,
-/// and at most the Replace(' ', '▁') normaliser; anything else is refused naming the field, since silently ignoring
-/// it would change ids.
+/// text for those marked <c>normalized</c>). Only what Gemma's files use is accepted: a BPE model, at most the
+/// Replace(' ', '▁') normaliser, and no pre-tokenizer or the Split(' ', MergedWithPrevious) transformers 5 writes;
+/// anything else is refused naming the field, since silently ignoring it would change ids.
 /// </summary>
 internal static class TokenizerJsonLoader
 {
@@ -40,10 +40,7 @@ internal static class TokenizerJsonLoader
     private static GemmaTokenizer Build(JsonElement root, string source)
     {
         var escapeWhitespace = ReadNormalizer(root, source);
-        if (root.TryGetProperty("pre_tokenizer", out var preTokenizer) && preTokenizer.ValueKind != JsonValueKind.Null)
-        {
-            throw new TokenizerFormatException(source, "pre_tokenizer", $"{Describe(preTokenizer)} is not supported; Gemma's file has none");
-        }
+        var splitAfter = ReadPreTokenizer(root, source);
 
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
         {
@@ -113,6 +110,7 @@ internal static class TokenizerJsonLoader
             new AddedTokenMatcher(raw),
             new AddedTokenMatcher(normalized),
             escapeWhitespace,
+            splitAfter,
             encoder,
             idToToken,
             tokenToId);
@@ -143,6 +141,33 @@ internal static class TokenizerJsonLoader
         }
 
         throw new TokenizerFormatException(source, "normalizer", $"{Describe(normalizer)} is not supported; only Replace(' ', '\u2581') as in Gemma's file");
+    }
+
+    /// <summary>
+    /// The delimiter of a Split pre-tokenizer (literal string, MergedWithPrevious, not inverted), which transformers 5
+    /// writes for Gemma; null when there is none. Other pre-tokenizers would need more than this reproduces.
+    /// </summary>
+    private static string? ReadPreTokenizer(JsonElement root, string source)
+    {
+        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (pre.ValueKind == JsonValueKind.Object &&
+            pre.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "Split" &&
+            pre.TryGetProperty("pattern", out var pattern) && pattern.ValueKind == JsonValueKind.Object &&
+            pattern.TryGetProperty("String", out var delimiter) && delimiter.ValueKind == JsonValueKind.String &&
+            delimiter.GetString()!.Length > 0 &&
+            pre.TryGetProperty("behavior", out var behavior) && behavior.ValueKind == JsonValueKind.String &&
+            behavior.GetString() == "MergedWithPrevious" &&
+            !OptionalBool(pre, "invert", source, "pre_tokenizer.invert"))
+        {
+            return delimiter.GetString();
+        }
+
+        throw new TokenizerFormatException(
+            source, "pre_tokenizer", $"{Describe(pre)} is not supported; only none or Split(' ', MergedWithPrevious) as transformers writes for Gemma");
     }
 
     private static bool IsSpaceToMetaSpace(JsonElement n) =>

@@ -108,7 +108,7 @@ internal sealed class SentencePieceModelBuilder
         return model.ToArray();
     }
 
-    /// <summary>The tokenizer.json transformers' GemmaConverter would write for this model.</summary>
+    /// <summary>The tokenizer.json transformers 5 would write for this model.</summary>
     public byte[] BuildTokenizerJson(Action<JsonObject>? edit = null)
     {
         var vocab = new JsonObject();
@@ -169,7 +169,14 @@ internal sealed class SentencePieceModelBuilder
                 ["pattern"] = new JsonObject { ["String"] = " " },
                 ["content"] = "\u2581",
             },
-            ["pre_tokenizer"] = null,
+            // transformers 5 writes this after the normaliser, where no space is left for it to split on.
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Split",
+                ["pattern"] = new JsonObject { ["String"] = " " },
+                ["behavior"] = "MergedWithPrevious",
+                ["invert"] = false,
+            },
             ["post_processor"] = null,
             ["decoder"] = null,
             ["model"] = new JsonObject

@@ -84,6 +84,7 @@ public sealed class TokenizerLoadingTests : IDisposable
         AssertJsonRefused(j => j["model"]!["type"] = "Unigram", "model.type");
         AssertJsonRefused(j => j["model"]!["dropout"] = 0.1, "model.dropout");
         AssertJsonRefused(j => j["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace" }, "pre_tokenizer");
+        AssertJsonRefused(j => j["pre_tokenizer"]!["behavior"] = "Isolated", "pre_tokenizer");
         AssertJsonRefused(j => j["normalizer"] = new JsonObject { ["type"] = "NFKC" }, "normalizer");
         AssertJsonRefused(
             j => j["normalizer"] = new JsonObject
@@ -127,6 +128,16 @@ public sealed class TokenizerLoadingTests : IDisposable
         var tokenizer = GemmaTokenizer.LoadTokenizerJson(json, "normalized.json");
         Assert.Equal([HandBuiltModels.Id("hello"), 1000, HandBuiltModels.Id("r")], tokenizer.Encode("hello wor"));
         Assert.Equal(1001, tokenizer.VocabularySize);
+    }
+
+    [Fact]
+    public void Json_split_pre_tokenizer_cuts_after_each_delimiter()
+    {
+        var json = HandBuiltModels.Gemma.BuildTokenizerJson(j => j["pre_tokenizer"]!["pattern"]!["String"] = "c");
+        var tokenizer = GemmaTokenizer.LoadTokenizerJson(json, "split.json");
+        // Unsplit, cd outranks bc: b|cd. Cut after "c", the words are "bc" and "d".
+        Assert.Equal([HandBuiltModels.Id("bc"), HandBuiltModels.Id("d")], tokenizer.Encode("bcd"));
+        Assert.Equal([HandBuiltModels.Id("b"), HandBuiltModels.Id("cd")], HandBuiltModels.JsonFile.Encode("bcd"));
     }
 
     private static int MergeCount() =>
