@@ -18,8 +18,11 @@ internal sealed class DenoisingLoop(
     PromptEmbedding cond,
     PromptEmbedding? uncond)
 {
-    /// <summary>Runs every step for <paramref name="batch"/> and returns the final latents [n, C, h, w].</summary>
-    public float[] Run(ImageSeed[] batch, Action onStep, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs every step for <paramref name="batch"/> and returns the final latents [n, C, h, w]; <paramref name="onStep"/>
+    /// sees the latents after each step (progress, and the tests that compare them with diffusers step by step).
+    /// </summary>
+    public float[] Run(ImageSeed[] batch, Action<int, float[]> onStep, CancellationToken cancellationToken)
     {
         var m = folder.Manifest.Transformer;
         var n = batch.Length;
@@ -83,7 +86,7 @@ internal sealed class DenoisingLoop(
                 cancellationToken)[0];
             guidance.Combine(prediction.Data, n, m.OutChannels, channels, plane, velocity);
             sampler.Step(step, velocity, latents);
-            onStep();
+            onStep(step, latents);
         }
 
         return latents;

@@ -30,6 +30,12 @@ public sealed class SanaPipeline : IImagePipeline
 
     public ModelDescription Model { get; }
 
+    /// <summary>The prompt encoder with its cache (tests compare its embeddings with diffusers').</summary>
+    internal PromptEncoder Prompts => _prompts;
+
+    /// <summary>Sees each micro-batch's latents after every step (tests compare them with diffusers').</summary>
+    internal Action<int, float[]>? StepObserver { get; set; }
+
     /// <summary>The checked model folder this pipeline runs.</summary>
     public ModelFolder Folder => _folder;
 
@@ -88,7 +94,14 @@ public sealed class SanaPipeline : IImagePipeline
             for (var start = 0; start < seeds.Count; start += microBatchSize)
             {
                 var batch = seeds.Skip(start).Take(microBatchSize).ToArray();
-                var latents = loop.Run(batch, () => progress?.Report(new PipelineProgress(++stepsDone, stepsTotal, images.Count, seeds.Count)), cancellationToken);
+                var latents = loop.Run(
+                    batch,
+                    (step, current) =>
+                    {
+                        StepObserver?.Invoke(step, current);
+                        progress?.Report(new PipelineProgress(++stepsDone, stepsTotal, images.Count, seeds.Count));
+                    },
+                    cancellationToken);
                 images.AddRange(Decode(latents, batch, settings, cancellationToken));
                 progress?.Report(new PipelineProgress(stepsDone, stepsTotal, images.Count, seeds.Count));
             }
