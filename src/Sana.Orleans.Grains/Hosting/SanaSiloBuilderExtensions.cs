@@ -13,7 +13,7 @@ public static class SanaSiloBuilderExtensions
 {
     /// <summary>
     /// Adds GPU placement, the registration of this silo's GPUs with the directory, job storage and reminders (in
-    /// memory unless turned off), and defaults for the pipeline factory (SanaPipelineFactory) and image
+    /// memory unless turned off), and defaults for the pipeline factory (<see cref="SanaPipelineFactory"/>) and image
     /// encoder (PNG). The host must register an <c>IImageStore</c> and, for a silo with devices, an
     /// <see cref="IGpuInventory"/> (without one the silo hosts jobs and the directory but no GPU).
     /// </summary>
@@ -38,7 +38,7 @@ public static class SanaSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<SanaGrainsOptions>, SanaGrainsOptionsValidator>();
         builder.Services.AddPlacementDirector<GpuPlacement, GpuPlacementDirector>();
         builder.Services.TryAddSingleton<IGpuInventory>(new StaticGpuInventory([]));
-        // PENDING(SanaPipeline): builder.Services.TryAddSingleton<IImagePipelineFactory, SanaPipelineFactory>();
+        builder.Services.TryAddSingleton<IImagePipelineFactory, SanaPipelineFactory>();
         builder.Services.TryAddSingleton<IImageFileEncoder, PngImageFileEncoder>();
         builder.Services.AddSingleton<GpuRegistrationService>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GpuRegistrationService>());

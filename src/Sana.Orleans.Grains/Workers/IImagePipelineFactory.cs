@@ -10,3 +10,16 @@ public interface IImagePipelineFactory
 {
     IImagePipeline Create(GpuWorkerConfig config);
 }
+/// <summary>The real thing: <see cref="SanaPipeline.Load"/> on the configured device.</summary>
+public sealed class SanaPipelineFactory : IImagePipelineFactory
+{
+    public IImagePipeline Create(GpuWorkerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return SanaPipeline.Load(config.ModelFolder, new PipelineOptions
+        {
+            Device = ExecutionDevice.Parse(config.Device),
+            IntraOpThreads = config.IntraOpThreads,
+        });
+    }
+}

@@ -1,3 +1,4 @@
+using Sana.Inference.Imaging;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Tests.Support;
 using Sana.Orleans.Jobs;
@@ -31,6 +32,14 @@ public sealed class JobTests(ThreeSiloCluster fixture)
         Assert.All(images, i => Assert.Equal(Request(40).SeedOf(i.Index), i.Seed));
         Assert.Equal(40, await Sana.CountStoredAsync("forty"));
         Assert.True(images.Select(i => i.GpuId).Distinct().Count() > 1, "the work spread over several GPUs");
+
+        // Made by the real pipeline on the tiny Sana model, with the metadata that lets anyone re-make it.
+        var first = (await Sana.ReadImagesAsync(images.Take(1)))[0];
+        var text = ImageEncoder.ReadPngText(first);
+        Assert.Equal("tiny-sana", text["model"]);
+        Assert.Equal("a lighthouse at dusk", text["prompt"]);
+        Assert.Equal("42", text["seed"]);
+        Assert.All(await Sana.GpuDirectory.GetGpus(), g => Assert.Equal("tiny-sana", g.ModelName));
     }
 
     [Fact]
@@ -77,7 +86,7 @@ public sealed class JobTests(ThreeSiloCluster fixture)
     public async Task A_cancelled_job_stops_its_gpus_promptly()
     {
         var job = Sana.Job("cancelled");
-        var request = Request(400);
+        var request = Request(2000);
         await job.Submit(request);
         using var bound = new CancellationTokenSource(SanaCluster.Bound);
         await using (var images = job.Watch(bound.Token).GetAsyncEnumerator(bound.Token))

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Sana.Storage;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Tests.Support;
 using Sana.Orleans.Grains.Workers;
@@ -8,7 +9,7 @@ namespace Sana.Orleans.Grains.Tests.Dispatch;
 
 public sealed class ChunkExecutorTests : IDisposable
 {
-    private readonly TempImageStore _store = new(Path.Combine(Path.GetTempPath(), "sana-exec-" + Guid.NewGuid().ToString("N")));
+    private readonly FileImageStore _store = new(Path.Combine(Path.GetTempPath(), "sana-exec-" + Guid.NewGuid().ToString("N")), NullLogger<FileImageStore>.Instance);
 
     [Fact]
     public async Task Out_of_memory_halves_the_micro_batch_and_retries_instead_of_failing()

@@ -6,8 +6,8 @@ using Sana.Inference.Pipeline;
 namespace Sana.Orleans.Grains.Tests.Support;
 
 /// <summary>
-/// A stand-in pipeline for dispatch-policy tests: pixels are a pure function of (settings, seed); it checks the token
-/// between "steps" and can fail with out-of-memory above a micro-batch size. Cluster tests use the real SanaPipeline.
+/// A stand-in pipeline for the chunk executor's unit tests: pixels are a pure function of (settings, seed); it checks the token
+/// between "steps" and can fail with out-of-memory above a micro-batch size. Cluster tests never use it: they run the real SanaPipeline.
 /// </summary>
 public sealed class DeterministicTestPipeline(int pixelFactor = 8, int oomAboveMicroBatch = int.MaxValue) : IImagePipeline
 {

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.TestingHost;
+using Sana.Storage;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Jobs;
 
@@ -9,7 +11,7 @@ public sealed class SanaCluster : IAsyncDisposable
 {
     public static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
 
-    private SanaCluster(TestCluster cluster, ClusterSpec spec, TempImageStore store)
+    private SanaCluster(TestCluster cluster, ClusterSpec spec, FileImageStore store)
     {
         Cluster = cluster;
         Spec = spec;
@@ -20,18 +22,18 @@ public sealed class SanaCluster : IAsyncDisposable
 
     public ClusterSpec Spec { get; }
 
-    public TempImageStore Store { get; }
+    public FileImageStore Store { get; }
 
     public IGrainFactory Grains => Cluster.Client;
 
-    public static async Task<SanaCluster> StartAsync(ClusterSpec spec, string? modelFolder)
+    public static async Task<SanaCluster> StartAsync(ClusterSpec spec, string modelFolder)
     {
         var root = Path.Combine(Path.GetTempPath(), "sana-orleans-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
         var builder = new TestClusterBuilder((short)spec.WorkersBySilo.Count);
         builder.Options.ConfigureFileLogging = false;
         builder.Properties["Sana:StoreRoot"] = root;
-        builder.Properties["Sana:ModelFolder"] = modelFolder ?? "";
+        builder.Properties["Sana:ModelFolder"] = modelFolder;
         foreach (var (key, value) in spec.ToProperties())
         {
             builder.Properties[key] = value;
@@ -40,7 +42,7 @@ public sealed class SanaCluster : IAsyncDisposable
         builder.AddSiloBuilderConfigurator<SanaSiloConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var sana = new SanaCluster(cluster, spec, new TempImageStore(root));
+        var sana = new SanaCluster(cluster, spec, new FileImageStore(root, NullLogger<FileImageStore>.Instance));
         using var bound = new CancellationTokenSource(Bound);
         await sana.GpuDirectory.WaitForGpus(spec.WorkerCount, bound.Token);
         return sana;

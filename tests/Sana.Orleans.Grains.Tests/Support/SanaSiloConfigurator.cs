@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -23,7 +24,7 @@ public sealed class SanaSiloConfigurator : ISiloConfigurator
         var siloName = config["Orleans:Name"] ?? throw new InvalidOperationException("test silo without a name");
         var clusterId = config["Orleans:ClusterId"] ?? "test";
         var storeRoot = config["Sana:StoreRoot"] ?? throw new InvalidOperationException("Sana:StoreRoot is not set");
-        var modelFolder = config["Sana:ModelFolder"] ?? "";
+        var modelFolder = config["Sana:ModelFolder"] ?? throw new InvalidOperationException("Sana:ModelFolder is not set");
         var workers = ClusterSpec.ParseWorkers(config[$"Sana:Workers:{siloName}"]);
 
         siloBuilder.AddSanaGrains(o =>
@@ -34,11 +35,10 @@ public sealed class SanaSiloConfigurator : ISiloConfigurator
         });
         siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(
             "sana-jobs", (sp, _) => new SharedGrainStorage(clusterId, sp.GetRequiredService<Serializer>()));
-        siloBuilder.Services.AddSingleton<IImageStore>(new TempImageStore(storeRoot));
+        siloBuilder.Services.AddSingleton<IImageStore>(new FileImageStore(storeRoot, NullLogger<FileImageStore>.Instance));
         siloBuilder.Services.AddSingleton<IGpuInventory>(new StaticGpuInventory(
             workers.Select((capacity, index) => new GpuWorkerConfig(index, "cpu", modelFolder, capacity) { IntraOpThreads = 1 })));
-        IImagePipelineFactory pipelines = string.IsNullOrEmpty(modelFolder) ? new DoubleFactory() : throw new NotSupportedException("PENDING(SanaPipeline)");
-        siloBuilder.Services.AddSingleton<IImagePipelineFactory>(new PipelineGate.Factory(pipelines, PipelineGate.For(clusterId, siloName)));
+        siloBuilder.Services.AddSingleton<IImagePipelineFactory>(new PipelineGate.Factory(new SanaPipelineFactory(), PipelineGate.For(clusterId, siloName)));
 
         siloBuilder.Configure<ClusterMembershipOptions>(o =>
         {
@@ -46,10 +46,5 @@ public sealed class SanaSiloConfigurator : ISiloConfigurator
             o.NumMissedProbesLimit = 2;
             o.NumVotesForDeathDeclaration = 1;
         });
-    }
-
-    private sealed class DoubleFactory : IImagePipelineFactory
-    {
-        public IImagePipeline Create(GpuWorkerConfig config) => new DeterministicTestPipeline();
     }
 }

@@ -1,12 +1,30 @@
 namespace Sana.Orleans.Grains.Tests.Support;
 
-/// <summary>The model the cluster tests run, and request sizes that suit it.</summary>
+/// <summary>
+/// The model the cluster tests run: the tiny real Sana export in tests/fixtures/tiny-sana/model (found by walking up
+/// to the solution folder), and request sizes that suit it (its pixel factor is 4).
+/// </summary>
 public static class TestModel
 {
-    /// <summary>The tiny real Sana model folder; null runs the deterministic double.</summary>
-    public static string? Folder => null;
+    private static readonly Lazy<string> TinySana = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var model = Path.Combine(dir.FullName, "tests", "fixtures", "tiny-sana", "model");
+            if (File.Exists(Path.Combine(dir.FullName, "Sana.Orleans.sln")))
+            {
+                return File.Exists(Path.Combine(model, "sana-model.json"))
+                    ? model
+                    : throw new FileNotFoundException($"tiny Sana model missing: {model} (made by tools/export)");
+            }
+        }
 
-    public const int Side = 16;
+        throw new DirectoryNotFoundException("Sana.Orleans.sln not found above " + AppContext.BaseDirectory);
+    });
 
-    public const int Steps = 2;
+    public static string Folder => TinySana.Value;
+
+    public const int Side = 32;
+
+    public const int Steps = 3;
 }
