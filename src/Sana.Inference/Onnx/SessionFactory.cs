@@ -6,8 +6,19 @@ namespace Sana.Inference.Onnx;
 /// <summary>Builds ONNX Runtime session options for a device; the one place that knows about providers.</summary>
 internal static class SessionFactory
 {
+    private static readonly Lazy<OrtEnv> Environment = new(CreateEnvironment);
+
+    private static OrtEnv CreateEnvironment()
+    {
+        // ONNX Runtime would print its own errors to stderr in colour; we turn every failure into one exception
+        // naming the file or device instead, so its logger speaks only on fatal errors.
+        var options = new EnvironmentCreationOptions { logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, logId = "sana" };
+        return OrtEnv.CreateInstanceWithOptions(ref options);
+    }
+
     public static SessionOptions CreateOptions(PipelineOptions options)
     {
+        _ = Environment.Value;
         var so = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
@@ -27,8 +38,10 @@ internal static class SessionFactory
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
                 so.Dispose();
+                // ONNX Runtime's message spans several lines; one line reads better in logs and CLI errors.
+                var reason = string.Join(' ', e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                 throw new ExecutionDeviceException(
-                    $"device {options.Device}: ONNX Runtime's CUDA execution provider cannot be used on this machine ({e.Message.Trim()})", e);
+                    $"device {options.Device}: ONNX Runtime's CUDA execution provider cannot be used on this machine ({reason}; it needs an NVIDIA driver, CUDA 13 and cuDNN 9 libraries on LD_LIBRARY_PATH)", e);
             }
         }
 

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace Sana.Cli.Tests;
+
+/// <summary>Runs the built `sana` binary as a real process, as a user would, with a bounded wait.</summary>
+internal static class SanaProcess
+{
+    private static readonly Lazy<string> Dll = new(FindDll);
+
+    public static (int ExitCode, string StdOut, string StdErr) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Dll.Value);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"sana {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string FindDll()
+    {
+        // tests/Sana.Cli.Tests/bin/<Configuration>/net10.0 -> src/Sana.Cli/bin/<Configuration>/net10.0/sana.dll
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = testBin.Name;
+        var configuration = testBin.Parent!.Name;
+        var root = testBin.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+        var dll = Path.Combine(root, "src", "Sana.Cli", "bin", configuration, framework, "sana.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"the sana binary is not built at {dll}", dll);
+    }
+}
