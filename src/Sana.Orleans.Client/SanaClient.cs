@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Orleans.Runtime;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Jobs;
 
@@ -23,15 +24,63 @@ public sealed class SanaClient(IGrainFactory grains) : ISanaClient
         var job = grains.GetGrain<IGenerationJobGrain>(jobId);
         var status = await job.GetStatus().WaitAsync(cancellationToken).ConfigureAwait(false);
         var seen = new HashSet<int>();
-        await foreach (var image in job.Watch(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        var failures = 0;
+        while (true)
         {
-            // A watch that resumes after a silo failure may replay images; each index is reported once.
-            if (seen.Add(image.Index))
+            // The job grain's silo may die mid-watch; the job resumes elsewhere, so the watch does too. A resumed watch
+            // replays the images already done, and each index is reported once.
+            var stream = job.Watch(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false).GetAsyncEnumerator();
+            var ended = false;
+            try
             {
-                yield return new JobProgress(image, seen.Count, status.Total);
+                while (true)
+                {
+                    JobImage image;
+                    try
+                    {
+                        if (!await stream.MoveNextAsync())
+                        {
+                            ended = true;
+                            break;
+                        }
+
+                        image = stream.Current;
+                    }
+                    catch (Exception e) when (IsTransient(e, cancellationToken) && ++failures <= MaxWatchRetries)
+                    {
+                        break;
+                    }
+
+                    if (seen.Add(image.Index))
+                    {
+                        failures = 0;
+                        yield return new JobProgress(image, seen.Count, status.Total);
+                    }
+                }
             }
+            finally
+            {
+                await stream.DisposeAsync();
+            }
+
+            if (ended)
+            {
+                yield break;
+            }
+
+            await Task.Delay(WatchRetryDelay * failures, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Consecutive broken watches (no image in between) tolerated before the error reaches the caller.</summary>
+    public const int MaxWatchRetries = 30;
+
+    /// <summary>Back-off step between watch attempts; attempt n waits n steps.</summary>
+    public static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(1);
+
+    private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested
+        && e is OrleansException or EnumerationAbortedException or TimeoutException or OperationCanceledException;
 
     public Task<JobStatus> GetStatusAsync(string jobId, CancellationToken cancellationToken = default) =>
         grains.GetGrain<IGenerationJobGrain>(jobId).GetStatus().WaitAsync(cancellationToken);

@@ -21,6 +21,9 @@ internal static class SiloWiring
 {
     public const string GrainsSectionName = "Sana:Grains";
 
+    /// <summary>Orleans' ClusterMembershipOptions (failure detection: ProbeTimeout, NumMissedProbesLimit, ...).</summary>
+    public const string MembershipSectionName = "Sana:Membership";
+
     public static void AddOptionsAndServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SanaSiloOptions>().Bind(configuration.GetSection(SanaSiloOptions.SectionName)).ValidateOnStart();
@@ -57,6 +60,7 @@ internal static class SiloWiring
         configuration.GetSection(GrainsSectionName).Bind(grains);
 
         silo.Configure<SiloOptions>(o => o.SiloName = options.Name);
+        silo.Services.AddOptions<ClusterMembershipOptions>().Bind(configuration.GetSection(MembershipSectionName));
         silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
         if (cluster.Clustering == ClusteringKind.AzureTable)
         {
