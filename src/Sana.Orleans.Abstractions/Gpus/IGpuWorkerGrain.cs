@@ -20,6 +20,14 @@ public interface IGpuWorkerGrain : IGrainWithStringKey
     [Alias("RunChunk")]
     Task<ChunkResult> RunChunk(ChunkRequest chunk, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Cancels every chunk of <paramref name="jobId"/> here, running or queued, and completes once none of them runs:
+    /// a cancelled job can tell its caller that the GPUs have stopped, not merely that it asked them to.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("CancelJob")]
+    Task CancelJob(string jobId);
+
     [AlwaysInterleave]
     [Alias("GetStatus")]
     Task<GpuWorkerStatus> GetStatus();

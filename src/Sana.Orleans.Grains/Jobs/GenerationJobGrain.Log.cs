@@ -33,4 +33,7 @@ internal sealed partial class GenerationJobGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: removing the resume reminder failed")]
     private static partial void LogReminderFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: stopping its chunks on {GpuId} failed")]
+    private static partial void LogStopFailed(ILogger logger, Exception exception, string jobId, string gpuId);
 }

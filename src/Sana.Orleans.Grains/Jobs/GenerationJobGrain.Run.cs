@@ -81,7 +81,9 @@ internal sealed partial class GenerationJobGrain
         }
         finally
         {
-            // Cancelled or failed: the calls still out were cancelled through the token; keep what they stored.
+            // Cancelled or failed: stop this job's chunks on the GPUs (and wait until they have stopped), then keep
+            // whatever the calls still out managed to store.
+            await StopChunksAsync(inFlight.Values);
             foreach (var (call, gpu) in inFlight)
             {
                 await TryRecordAsync(dispatcher, gpu, call);
@@ -156,6 +158,22 @@ internal sealed partial class GenerationJobGrain
         return [.. all.Where(g =>
             (State.ModelName is null || string.Equals(g.ModelName, State.ModelName, StringComparison.Ordinal))
             && failuresByGpu.GetValueOrDefault(g.GpuId) < _options.MaxFailuresPerGpu)];
+    }
+
+    private async Task StopChunksAsync(IEnumerable<GpuDescriptor> gpus)
+    {
+        var stops = gpus.Select(async gpu =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IGpuWorkerGrain>(gpu.GpuId).CancelJob(JobId);
+            }
+            catch (Exception e)
+            {
+                LogStopFailed(_logger, e, JobId, gpu.GpuId); // its silo is gone: nothing runs there any more
+            }
+        });
+        await Task.WhenAll(stops);
     }
 
     private async Task FailAsync(string error)

@@ -27,6 +27,7 @@ internal sealed partial class GpuWorkerGrain(
 {
     private readonly FairTurnQueue _turns = new();
     private readonly ThroughputMeter _meter = new();
+    private readonly JobChunks _chunks = new();
     private GpuWorkerConfig _config = null!;
     private string _siloName = "";
     private Task<IImagePipeline>? _loading;
@@ -59,6 +60,8 @@ internal sealed partial class GpuWorkerGrain(
     public async Task<ChunkResult> RunChunk(ChunkRequest chunk, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunk);
+        using var running = _chunks.Start(chunk.JobId, cancellationToken);
+        cancellationToken = running.Token;
         await EnsureLoadedAsync();
         await _turns.EnterAsync(chunk.JobId, cancellationToken);
         try
@@ -80,6 +83,8 @@ internal sealed partial class GpuWorkerGrain(
             _turns.Exit();
         }
     }
+
+    public Task CancelJob(string jobId) => _chunks.CancelAsync(jobId);
 
     public Task<GpuWorkerStatus> GetStatus()
     {

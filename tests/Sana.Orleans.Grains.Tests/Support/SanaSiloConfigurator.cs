@@ -42,7 +42,7 @@ public sealed class SanaSiloConfigurator : ISiloConfigurator
 
         siloBuilder.Configure<ClusterMembershipOptions>(o =>
         {
-            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
             o.NumMissedProbesLimit = 2;
             o.NumVotesForDeathDeclaration = 1;
         });
