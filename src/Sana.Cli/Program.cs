@@ -1,8 +1,10 @@
 using System.CommandLine;
 using Sana.Cli.Commands;
 
-var root = new RootCommand("sana: generate images in bulk with Sana models on ONNX Runtime")
+var root = new RootCommand("sana: generate images in bulk with Sana models on ONNX Runtime and an Orleans cluster of GPUs")
 {
     GenerateCommand.Create(),
+    SiloCommand.Create(),
+    WorkersCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

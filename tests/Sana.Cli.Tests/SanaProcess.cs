@@ -9,14 +9,7 @@ internal static class SanaProcess
 
     public static (int ExitCode, string StdOut, string StdErr) Run(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Dll.Value);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(StartInfo(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
@@ -26,6 +19,61 @@ internal static class SanaProcess
         }
 
         return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>
+    /// Starts a long-running `sana` (a silo) and returns once a line of its output starts with
+    /// <paramref name="readyPrefix"/>; the caller kills it. Fails with its output if it exits or stays silent.
+    /// </summary>
+    public static Process StartUntil(string readyPrefix, TimeSpan timeout, params string[] args)
+    {
+        var process = Process.Start(StartInfo(args))!;
+        var output = new System.Text.StringBuilder();
+        var ready = new ManualResetEventSlim();
+        void OnLine(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data.StartsWith(readyPrefix, StringComparison.Ordinal))
+            {
+                ready.Set();
+            }
+        }
+
+        process.OutputDataReceived += OnLine;
+        process.ErrorDataReceived += OnLine;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!ready.Wait(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            lock (output)
+            {
+                throw new TimeoutException($"sana {string.Join(' ', args)} did not print '{readyPrefix}' in {timeout}:\n{output}");
+            }
+        }
+
+        return process;
+    }
+
+    private static ProcessStartInfo StartInfo(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Dll.Value);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        return start;
     }
 
     private static string FindDll()

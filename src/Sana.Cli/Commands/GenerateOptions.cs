@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Sana.Inference.Pipeline;
+using Sana.Orleans.Jobs;
 
 namespace Sana.Cli.Commands;
 
@@ -22,13 +23,17 @@ internal sealed class GenerateOptions
     public Option<int?> Height { get; } = new("--height") { Description = "Image height in pixels (default: the model's native size)." };
     public Option<string> Scheduler { get; } = new("--scheduler") { Description = "dpm (DPM-Solver++, the hub default) or euler (flow-match Euler).", DefaultValueFactory = _ => "dpm" };
     public Option<string?> Model { get; } = new("--model") { Description = "Model folder made by tools/export/export_sana.py (default: the bundled tiny model)." };
-    public Option<string> Out { get; } = new("--out", "-o") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
-    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda:N.", DefaultValueFactory = _ => "cpu" };
-    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per transformer call (micro-batch).", DefaultValueFactory = _ => 1 };
+    public Option<string> Out { get; } = new("--out", "-o") { Description = "Output folder of the in-process cluster's image store: images land in OUT/JOB-ID/.", DefaultValueFactory = _ => "out" };
+    public Option<string> Device { get; } = new("--device") { Description = "Workers of the in-process cluster: auto (every NVIDIA GPU, else the CPU), cpu, cuda:N, or a comma list.", DefaultValueFactory = _ => "auto" };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per transformer call on each worker (micro-batch); 0 sizes it from free GPU memory.", DefaultValueFactory = _ => 1 };
+    public Option<string?> Cluster { get; } = new("--cluster") { Description = "Submit to a running cluster: localhost[:PORT,...], an Azure Storage connection string or a table endpoint URI. Without it, an in-process cluster runs the job." };
+    public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "The cluster id to join with --cluster.", DefaultValueFactory = _ => "sana" };
+    public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Show the cluster's warnings and errors as they happen." };
+    public Option<string?> JobId { get; } = new("--job-id") { Description = "Job id (letters, digits, '-', '_'); submitting the same id again does not run the job twice. Default: a new id." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize })
+        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, JobId, Verbose })
         {
             command.Options.Add(option);
         }
@@ -44,41 +49,62 @@ internal sealed class GenerateOptions
         }
 
         var batch = parse.GetValue(BatchSize);
-        if (batch is < 1 or > MaxBatchSize)
+        if (batch is < 0 or > MaxBatchSize)
         {
-            throw new GenerationRequestException("batch-size", string.Create(CultureInfo.InvariantCulture, $"{batch} is outside 1..{MaxBatchSize}"));
+            throw new GenerationRequestException("batch-size", string.Create(CultureInfo.InvariantCulture, $"{batch} is outside 0..{MaxBatchSize}"));
         }
 
         var sampler = parse.GetValue(Scheduler)?.Trim().ToLowerInvariant() switch
         {
-            "dpm" or "dpm++" or "dpmsolver" => SamplerKind.DpmSolver,
-            "euler" => SamplerKind.Euler,
+            "dpm" or "dpm++" or "dpmsolver" => JobSampler.DpmSolver,
+            "euler" => JobSampler.Euler,
             var other => throw new GenerationRequestException("scheduler", $"'{other}' is not dpm or euler"),
         };
 
-        ExecutionDevice device;
+        var devices = parse.GetValue(Device) ?? "auto";
         try
         {
-            device = ExecutionDevice.Parse(parse.GetValue(Device) ?? "cpu");
+            foreach (var d in devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!string.Equals(d, "auto", StringComparison.OrdinalIgnoreCase))
+                {
+                    _ = ExecutionDevice.Parse(d);
+                }
+            }
         }
         catch (FormatException e)
         {
             throw new GenerationRequestException(e.Message);
         }
 
-        var settings = new GenerationSettings
+        var cluster = parse.GetValue(Cluster);
+        if (cluster is not null)
+        {
+            try
+            {
+                Sana.Cli.Cluster.ClusterAddress.Apply(cluster, parse.GetValue(ClusterId) ?? "sana", new Sana.Orleans.Client.SanaClusterOptions());
+            }
+            catch (FormatException e)
+            {
+                throw new GenerationRequestException(e.Message);
+            }
+        }
+
+        var job = new ImageJobRequest
         {
             Prompt = parse.GetValue(Prompt) ?? "",
             NegativePrompt = parse.GetValue(NegativePrompt) ?? "",
+            Count = count,
             Steps = parse.GetValue(Steps),
             GuidanceScale = parse.GetValue(GuidanceScale),
             PagScale = parse.GetValue(PagScale),
-            PagLayers = ParseLayers(parse.GetValue(PagLayers) ?? ""),
+            PagLayers = [.. ParseLayers(parse.GetValue(PagLayers) ?? "")],
             Sampler = sampler,
+            Seed = parse.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(0, int.MaxValue),
         };
-        var seed = parse.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(0, int.MaxValue);
-        return new GenerateRequest(settings, parse.GetValue(Width), parse.GetValue(Height), count, seed, batch,
-            parse.GetValue(Model), parse.GetValue(Out) ?? "out", device);
+        var jobId = parse.GetValue(JobId) ?? string.Create(CultureInfo.InvariantCulture, $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");
+        return new GenerateRequest(job, parse.GetValue(Width), parse.GetValue(Height), batch, parse.GetValue(Model),
+            parse.GetValue(Out) ?? "out", devices, cluster, parse.GetValue(ClusterId) ?? "sana", jobId, parse.GetValue(Verbose));
     }
 
     internal static IReadOnlyList<int> ParseLayers(string text)
@@ -99,14 +125,19 @@ internal sealed class GenerateOptions
     }
 }
 
-/// <summary>A parsed `sana generate` request; width and height fall back to the model's native size.</summary>
+/// <summary>
+/// A parsed `sana generate` request. Width and height fall back to the model's native size (in-process) or 1024
+/// (a remote cluster, whose model this process does not see).
+/// </summary>
 internal sealed record GenerateRequest(
-    GenerationSettings Settings,
+    ImageJobRequest Job,
     int? Width,
     int? Height,
-    int Count,
-    ulong Seed,
     int BatchSize,
     string? ModelPath,
     string OutputFolder,
-    ExecutionDevice Device);
+    string Devices,
+    string? Cluster,
+    string ClusterId,
+    string JobId,
+    bool Verbose);
