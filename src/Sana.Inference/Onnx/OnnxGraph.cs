@@ -11,8 +11,12 @@ internal enum PortType
     Int64,
 }
 
-/// <summary>What a graph input or output must look like for the runtime to drive it.</summary>
-internal readonly record struct PortSpec(string Name, PortType Type, int Rank);
+/// <summary>
+/// What a graph input or output must look like for the runtime to drive it. <paramref name="Dims"/> pins the sizes
+/// the manifest promises (channels, hidden sizes) where the graph has them fixed; null entries are free (batch,
+/// sequence, height, width).
+/// </summary>
+internal readonly record struct PortSpec(string Name, PortType Type, int Rank, long?[]? Dims = null);
 
 /// <summary>A float32 host tensor: row-major data plus its shape.</summary>
 internal readonly record struct HostTensor(float[] Data, long[] Shape);
@@ -184,6 +188,16 @@ internal sealed class OnnxGraph : IDisposable
             {
                 throw new Model.ModelFolderException(
                     $"{Path}: {kind} '{spec.Name}' has rank {meta.Dimensions.Length}, expected {spec.Rank}");
+            }
+
+            for (var d = 0; spec.Dims is not null && d < spec.Dims.Length; d++)
+            {
+                // A fixed size in the graph (> 0) must be the manifest's; a dynamic one (-1 or symbolic) accepts any.
+                if (spec.Dims[d] is { } want && meta.Dimensions[d] > 0 && meta.Dimensions[d] != want)
+                {
+                    throw new Model.ModelFolderException(
+                        $"{Path}: {kind} '{spec.Name}' has size {meta.Dimensions[d]} in dimension {d}, the manifest says {want}");
+                }
             }
         }
     }

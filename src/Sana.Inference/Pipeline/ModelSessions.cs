@@ -28,15 +28,16 @@ internal sealed class ModelSessions : IDisposable
         {
             text = new OnnxGraph(folder.TextEncoderPath, sessionOptions, TensorElementNames.Parse(m.TextEncoder.Dtype),
                 [new("input_ids", PortType.Int64, 2), new("attention_mask", PortType.Int64, 2)],
-                [new("last_hidden_state", PortType.GraphFloat, 3)]);
+                [new("last_hidden_state", PortType.GraphFloat, 3, [null, null, m.TextEncoder.HiddenSize])]);
             transformer = new OnnxGraph(folder.TransformerPath, sessionOptions, TensorElementNames.Parse(m.Transformer.Dtype),
-                [new("hidden_states", PortType.GraphFloat, 4), new("encoder_hidden_states", PortType.GraphFloat, 3),
+                [new("hidden_states", PortType.GraphFloat, 4, [null, m.Transformer.InChannels, null, null]),
+                 new("encoder_hidden_states", PortType.GraphFloat, 3, [null, null, m.Transformer.CaptionChannels]),
                  new("encoder_attention_mask", PortType.Int64, 2), new("timestep", PortType.Float32, 1),
-                 new("pag_layer_mask", PortType.Float32, 1), new("pag_sample_mask", PortType.Float32, 1)],
-                [new("velocity", PortType.GraphFloat, 4)]);
+                 new("pag_layer_mask", PortType.Float32, 1, [m.Transformer.NumLayers]), new("pag_sample_mask", PortType.Float32, 1)],
+                [new("velocity", PortType.GraphFloat, 4, [null, m.Transformer.OutChannels, null, null])]);
             var vae = new OnnxGraph(folder.VaeDecoderPath, sessionOptions, TensorElementNames.Parse(m.VaeDecoder.Dtype),
-                [new("latent", PortType.GraphFloat, 4)],
-                [new("sample", PortType.GraphFloat, 4)]);
+                [new("latent", PortType.GraphFloat, 4, [null, m.VaeDecoder.LatentChannels, null, null])],
+                [new("sample", PortType.GraphFloat, 4, [null, 3, null, null])]);
             return new ModelSessions(text, transformer, vae);
         }
         catch

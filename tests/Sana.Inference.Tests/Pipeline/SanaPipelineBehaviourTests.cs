@@ -117,6 +117,32 @@ public sealed class SanaPipelineBehaviourTests(TinySanaPipelineFixture fixture) 
         }
     }
 
+    [Theory]
+    [InlineData("transformer", "caption_channels", 48, "has size 32 in dimension 2, the manifest says 48")]
+    [InlineData("transformer", "num_layers", 5, "input 'pag_layer_mask' has size 3 in dimension 0, the manifest says 5")]
+    public void A_manifest_that_does_not_match_its_graphs_is_a_load_error(string section, string field, int value, string expected)
+    {
+        var copy = CopyModel();
+        try
+        {
+            var manifestPath = Path.Combine(copy, ModelManifest.FileName);
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
+            manifest[section]![field] = value;
+            if (field == "caption_channels")
+            {
+                manifest["text_encoder"]!["hidden_size"] = value; // keep the manifest self-consistent: only the graph disagrees
+            }
+
+            File.WriteAllText(manifestPath, manifest.ToJsonString());
+            var e = Assert.Throws<ModelFolderException>(() => SanaPipeline.Load(copy, new PipelineOptions()));
+            Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
     private static string CopyModel()
     {
         var source = Path.Combine(FixturePaths.TinySana, "model");
