@@ -6,5 +6,6 @@ var root = new RootCommand("sana: generate images in bulk with Sana models on ON
     GenerateCommand.Create(),
     SiloCommand.Create(),
     WorkersCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -3,6 +3,7 @@
     python tools/export/export_sana.py INPUT OUTPUT [--dtype fp32|fp16|bf16] [--opset 17] [--no-check]
         [--make-tiny] [--name NAME] [--text-encoder-dtype D] [--vae-dtype D]
         [--external-data auto|always|never] [--parts text_encoder,transformer,vae_decoder]
+        [--assemble-from PART_OUTPUT ...]
 
 INPUT: a diffusers Sana folder (model_index.json, tokenizer/, text_encoder/, transformer/, vae/, scheduler/).
        With --make-tiny, a tiny random one is first built there (tools/export/make_tiny_sana.py).
@@ -558,6 +559,10 @@ def main() -> int:
                     help="auto: weights over 1 GiB go to model.onnx.data")
     ap.add_argument("--parts", default=",".join(PARTS))
     ap.add_argument("--device", default=None, help="torch device for export (default: cpu for fp32, else cuda)")
+    ap.add_argument("--assemble-from", nargs="+", default=None, metavar="PART_OUTPUT",
+                    help="export nothing: move the parts that earlier runs with --parts wrote into these folders "
+                         "(each part folder with its export-result.json) into OUTPUT, copy the tokenizer and write "
+                         "the manifest; lets the three parts export in parallel processes")
     args = ap.parse_args()
 
     src, out = Path(args.input), Path(args.output)
@@ -574,7 +579,7 @@ def main() -> int:
         "text_encoder": args.text_encoder_dtype or args.dtype,
         "vae_decoder": args.vae_dtype or ("fp32" if args.dtype == "fp16" else args.dtype),
     }
-    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()] if args.assemble_from is None else []
     log(f"export {src} -> {out}: parts {parts}, dtypes {dtypes}, opset {args.opset}, check {not args.no_check}")
     log(f"versions: {versions()}")
     torch.manual_seed(0)
@@ -601,6 +606,8 @@ def main() -> int:
             meta, info, checks = exporters[part](src, out, dt, args.opset, args.external_data,
                                                  not args.no_check, device)
             results[part] = {"meta": meta, "info": info, "checks": checks}
+            # what --assemble-from reads when the parts were exported by separate processes
+            write_json(out / part / "export-result.json", results[part])
             bad = [c for c in checks if not c.get("ok")]
             if bad:
                 failures.append(f"{part}: check failed: {[c['label'] for c in bad]}")
@@ -609,6 +616,22 @@ def main() -> int:
             traceback.print_exc()
             failures.append(f"{part}: {type(e).__name__}: {str(e)[:500]}")
             log(f"{part}: FAILED after {time.time() - t0:.1f}s")
+
+    for part in PARTS if args.assemble_from is not None else ():
+        for folder in args.assemble_from:
+            found = Path(folder) / part / "export-result.json"
+            if part not in results and found.exists():
+                with open(found, encoding="utf-8") as f:
+                    results[part] = json.load(f)
+                if (out / part).exists():
+                    shutil.rmtree(out / part)
+                shutil.move(str(found.parent), str(out / part))
+                log(f"{part}: assembled from {found.parent}")
+                bad = [c for c in results[part]["checks"] if not c.get("ok")]
+                if bad:
+                    failures.append(f"{part}: check failed: {[c['label'] for c in bad]}")
+        if part not in results:
+            failures.append(f"{part}: no export-result.json under {args.assemble_from}")
 
     if failures or tokenizer_meta is None or any(p not in results for p in PARTS):
         missing = [p for p in PARTS if p not in results]

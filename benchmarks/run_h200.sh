@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The whole H200 measurement of issue 4, in stages that can share one device call or be split over several calls
+# made back to back (what a stage writes under $WORK, in /root, persists while the machine stays warm).
+#
+#   benchmarks/run_h200.sh STAGE...        stages, in the order given:
+#     prepare   build the random real-size Sana ($CONFIG) in diffusers format (make_random_sana.py, bf16, on the GPU)
+#               and export it to our model folder ($DTYPE transformer/text encoder, fp32 VAE for fp16), the three
+#               graphs in parallel processes, then assembled (export_sana.py --assemble-from)
+#     ours      `sana bench` on that folder, CUDA, batch sizes $BATCHES
+#     eager     diffusers' SanaPipeline, bf16, eager       (benchmarks/diffusers_baseline.py)
+#     compile   the same with torch.compile on the transformer and the VAE decoder
+#   Every stage's log and results land in $WORK/results; at the end (always) they are packed into
+#   $OUT/results.tar.gz and the logs' tails printed.
+#
+# Environment: CONFIG (1600M | 600M, default 1600M), DTYPE (fp16 | bf16, default fp16), BATCHES (1,4,8,16),
+# COMPILE_BATCHES (default BATCHES), BUDGET_S (seconds this call may use, default 560: the device tool's limit is
+# 600), WORK (/root/sana-bench), APP (.gpu/app: the `bundle.sh app` output), STEPS (20), WARMUP (1), REPEATS (3),
+# SIZE (1024), DEVICE (cuda:0), MODEL_DIR (default: the prepared folder), ENV_SH (/opt/sana-gpu/env.sh).
+#
+# From the development machine (see ../shared/gpu/README.md for the four base calls first):
+#   cp -r /work/ref/diffusers/src/diffusers .gpu/diffusers; ../shared/gpu/bundle.sh app src/Sana.Cli/Sana.Cli.csproj
+#   run(carry=[".gpu/app", ".gpu/diffusers"], command="bash benchmarks/run_h200.sh prepare ours")
+#   run(carry=[".gpu/app", ".gpu/diffusers"], command="bash benchmarks/run_h200.sh eager compile")
+set -u -o pipefail
+cd "$(dirname "$0")/.."
+T0=$(date +%s)
+BUDGET_S=${BUDGET_S:-560}
+END=$((T0 + BUDGET_S))
+CONFIG=${CONFIG:-1600M}
+DTYPE=${DTYPE:-fp16}
+BATCHES=${BATCHES:-1,4,8,16}
+COMPILE_BATCHES=${COMPILE_BATCHES:-$BATCHES}
+STEPS=${STEPS:-20}
+WARMUP=${WARMUP:-1}
+REPEATS=${REPEATS:-3}
+SIZE=${SIZE:-1024}
+DEVICE=${DEVICE:-cuda:0}
+ENV_SH=${ENV_SH:-/opt/sana-gpu/env.sh}
+WORK=${WORK:-/root/sana-bench}
+APP=${APP:-.gpu/app}
+OUT=${OUT:-$PWD/out}
+RES=$WORK/results
+DIFFUSERS_DIR=$WORK/diffusers-$CONFIG
+MODEL_DIR=${MODEL_DIR:-$WORK/onnx-$CONFIG-$DTYPE}
+export PYTHONUNBUFFERED=1
+if [[ -d .gpu/diffusers ]]; then export PYTHONPATH="$PWD/.gpu${PYTHONPATH:+:$PYTHONPATH}"; fi
+mkdir -p "$OUT" "$RES"
+
+left() { echo $((END - $(date +%s))); }
+
+pack() {
+  nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.sm,clocks.max.sm,power.draw,temperature.gpu \
+    --format=csv >> "$RES/nvidia-smi.txt" 2>&1 || true
+  (cd "$WORK" && tar czf "$OUT/results.tar.gz" results) && ls -la "$OUT"
+  for f in "$RES"/*.md; do [[ -f $f ]] && { echo "=== $f"; cat "$f"; }; done
+}
+trap pack EXIT
+
+stage_prepare() {
+  if [[ -f $MODEL_DIR/sana-model.json ]]; then echo "model folder $MODEL_DIR exists: kept"; return 0; fi
+  if [[ ! -f $DIFFUSERS_DIR/random-sana.json ]]; then
+    timeout $(( $(left) - 30 )) python3 tools/export/make_random_sana.py "$DIFFUSERS_DIR" --config "$CONFIG" --dtype bf16 --force || return 1
+    cp "$DIFFUSERS_DIR/random-sana.json" "$RES/random-sana-$CONFIG.json"
+  fi
+  local pids=() part
+  for part in text_encoder transformer vae_decoder; do
+    timeout $(( $(left) - 40 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-$part" --parts "$part" --dtype "$DTYPE" \
+      --no-check --name "sana-$CONFIG-random-$DTYPE" > "$RES/export-$part.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  tail -n 4 "$RES"/export-*.log
+  # --parts alone exits 1 (no manifest) by design; what counts is each part's export-result.json
+  python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$MODEL_DIR" --dtype "$DTYPE" --no-check \
+    --name "sana-$CONFIG-random-$DTYPE" --assemble-from "$WORK/part-text_encoder" "$WORK/part-transformer" \
+    "$WORK/part-vae_decoder" || return 1
+  cp "$MODEL_DIR/sana-model.json" "$RES/sana-model-$CONFIG-$DTYPE.json"
+  du -sh "$DIFFUSERS_DIR" "$MODEL_DIR"/*
+}
+
+stage_ours() {
+  local budget=$(( $(left) - 10 ))
+  (( budget > 60 )) || { echo "ours: only ${budget}s left: skipped"; return 1; }
+  ( source "$ENV_SH" &&
+    timeout "$budget" dotnet "$APP/sana.dll" bench --model "$MODEL_DIR" --device "$DEVICE" --batch-sizes "$BATCHES" \
+      --steps "$STEPS" --guidance-scale 4.5 --width "$SIZE" --height "$SIZE" --warmup "$WARMUP" --repeats "$REPEATS" \
+      --label "$CONFIG $DTYPE, sana bench, ONNX Runtime CUDA" --out "$RES/ours-$CONFIG-$DTYPE.json" )
+}
+
+stage_baseline() {  # $1: eager | compile
+  local budget=$(( $(left) - 10 ))
+  (( budget > 60 )) || { echo "$1: only ${budget}s left: skipped"; return 1; }
+  local sizes=$BATCHES
+  [[ $1 == compile ]] && sizes=$COMPILE_BATCHES
+  # the script stops starting new batch sizes 40 s before the end; timeout is the hard stop
+  timeout "$budget" python3 benchmarks/diffusers_baseline.py --model "$DIFFUSERS_DIR" --modes "$1" \
+    --batch-sizes "$sizes" --steps "$STEPS" --guidance-scale 4.5 --width "$SIZE" --height "$SIZE" --warmup "$WARMUP" \
+    --repeats "$REPEATS" --deadline $((END - 40)) --out "$RES/diffusers-$CONFIG-$1.json"
+}
+
+echo "=== run_h200.sh $*: CONFIG=$CONFIG DTYPE=$DTYPE BATCHES=$BATCHES budget ${BUDGET_S}s; $(nproc) cores"
+nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.sm,clocks.max.sm --format=csv > "$RES/nvidia-smi.txt" 2>&1 || true
+cat "$RES/nvidia-smi.txt"
+status=0
+for stage in "$@"; do
+  t=$(date +%s)
+  echo "=== [$stage] start, $(left)s left"
+  case "$stage" in
+    prepare) stage_prepare ;;
+    ours) stage_ours ;;
+    eager|compile) stage_baseline "$stage" ;;
+    *) echo "unknown stage $stage"; false ;;
+  esac 2>&1 | tee -a "$RES/$stage.log"
+  rc=${PIPESTATUS[0]}
+  echo "=== [$stage] exit $rc after $(( $(date +%s) - t ))s" | tee -a "$RES/$stage.log"
+  (( rc == 0 )) || status=1
+done
+exit $status

@@ -1,0 +1,77 @@
+using System.Text.Json;
+
+namespace Sana.Cli.Tests;
+
+/// <summary>
+/// `sana bench` as a real process on the bundled tiny model and the CPU: the smoke test CI can run of the harness
+/// that measures the H200 (benchmarks/run_h200.sh), checking the fields the summary scripts read.
+/// </summary>
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("sana-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Fact]
+    public void Bench_times_each_batch_size_and_writes_json_and_markdown()
+    {
+        var json = Path.Combine(_work, "results", "tiny.json");
+        var (code, stdout, err) = SanaProcess.Run("bench", "--device", "cpu", "--batch-sizes", "1,2", "--steps", "3", "--width", "32", "--height", "32",
+            "--warmup", "1", "--repeats", "2", "--label", "ci", "--out", json);
+        Assert.True(code == 0, err);
+        Assert.Contains("| batch | images/s |", stdout, StringComparison.Ordinal);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.Equal("sana bench", root.GetProperty("tool").GetString());
+        Assert.Equal("ci", root.GetProperty("label").GetString());
+        Assert.Equal("cpu", root.GetProperty("device").GetString());
+        Assert.Equal("tiny-sana", root.GetProperty("model").GetProperty("name").GetString());
+        var settings = root.GetProperty("settings");
+        Assert.Equal(32, settings.GetProperty("width").GetInt32());
+        Assert.Equal(3, settings.GetProperty("steps").GetInt32());
+        Assert.Equal(4.5, settings.GetProperty("guidance_scale").GetDouble());
+        Assert.True(root.GetProperty("flops").GetProperty("per_image").GetDouble() > 0);
+
+        var results = root.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal([1, 2], results.Select(r => r.GetProperty("batch_size").GetInt32()));
+        foreach (var r in results)
+        {
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("error").ValueKind);
+            var mean = r.GetProperty("mean_seconds").GetDouble();
+            Assert.True(mean > 0);
+            Assert.Equal(r.GetProperty("batch_size").GetInt32() / mean, r.GetProperty("images_per_second").GetDouble(), 6);
+            Assert.Equal(2, r.GetProperty("runs").GetArrayLength());
+            Assert.Equal(1, r.GetProperty("warmup_seconds").GetArrayLength());
+
+            // The split read from the progress reports: its parts are measured and add up to no more than the call.
+            var text = r.GetProperty("text_encoder_seconds").GetDouble();
+            var steps = r.GetProperty("transformer_seconds").GetDouble();
+            var decode = r.GetProperty("vae_decode_seconds").GetDouble();
+            Assert.True(steps > 0 && decode > 0 && text >= 0);
+            Assert.True(text + steps + decode <= mean * 1.0001, $"{text} + {steps} + {decode} > {mean}");
+            Assert.True(r.GetProperty("utilisation_percent").GetDouble() > 0);
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("peak_memory_mib").ValueKind); // no GPU sampling on the CPU
+            Assert.True(r.GetProperty("host_peak_working_set_mib").GetInt64() > 0);
+        }
+
+        var markdown = File.ReadAllText(Path.ChangeExtension(json, ".md"));
+        Assert.Contains("| 2 |", markdown, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--batch-sizes", "0", "batch-sizes: '0' is not a batch size in 1..256")]
+    [InlineData("--batch-sizes", "1,x", "batch-sizes: 'x' is not a batch size")]
+    [InlineData("--repeats", "0", "repeats: 0 is outside 1..1000")]
+    [InlineData("--device", "tpu", "device: 'tpu' is not 'cpu', 'cuda' or 'cuda:N'")]
+    [InlineData("--model", "/nonexistent/model", "model folder '/nonexistent/model' does not exist")]
+    public void Bad_input_exits_2_with_one_line_and_writes_nothing(string option, string value, string expected)
+    {
+        var json = Path.Combine(_work, "bad.json");
+        var (code, _, err) = SanaProcess.Run("bench", option, value, "--out", json);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err, StringComparison.Ordinal);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(File.Exists(json));
+    }
+}
