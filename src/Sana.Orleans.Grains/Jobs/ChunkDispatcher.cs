@@ -3,18 +3,25 @@ namespace Sana.Orleans.Grains.Jobs;
 /// <summary>
 /// Which image indices of a job are waiting, running on which GPU, or done. A GPU that comes back for more takes the
 /// next lowest waiting indices (so a faster GPU takes more, with no static split); a GPU that fails or vanishes gives
-/// its unfinished indices back; an index is counted done once however often it comes back. No Orleans here.
+/// its unfinished indices back; an index is counted done once however often it comes back. Each GPU's speed is
+/// measured from its finished chunks so that the tail of the job is shared out by speed (see <see cref="TryTake"/>).
+/// No Orleans here; the clock is injectable for the dispatch simulation.
 /// </summary>
 internal sealed class ChunkDispatcher
 {
+    private const double RateSmoothing = 0.5; // weight of the newest chunk in a GPU's measured images/s
+
     private readonly SortedSet<int> _pending = [];
     private readonly HashSet<int> _done = [];
-    private readonly Dictionary<string, int[]> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int[] Chunk, long Started)> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _rates = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
 
-    public ChunkDispatcher(int total, IEnumerable<int> alreadyDone)
+    public ChunkDispatcher(int total, IEnumerable<int> alreadyDone, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(total);
         Total = total;
+        _time = time ?? TimeProvider.System;
         _done.UnionWith(alreadyDone.Where(i => i >= 0 && i < total));
         for (var i = 0; i < total; i++)
         {
@@ -31,7 +38,7 @@ internal sealed class ChunkDispatcher
 
     public int Pending => _pending.Count;
 
-    public int InFlight => _inFlight.Values.Sum(c => c.Length);
+    public int InFlight => _inFlight.Values.Sum(c => c.Chunk.Length);
 
     public int GpusBusy => _inFlight.Count;
 
@@ -39,28 +46,39 @@ internal sealed class ChunkDispatcher
 
     public bool IsBusy(string gpuId) => _inFlight.ContainsKey(gpuId);
 
+    /// <summary>The GPU's measured images/s (smoothed over its chunks), or null before its first finished chunk.</summary>
+    public double? RateOf(string gpuId) => _rates.TryGetValue(gpuId, out var rate) ? rate : null;
+
     /// <summary>
     /// Hands <paramref name="gpuId"/> its next chunk: <paramref name="capacity"/> images (the GPU's micro-batch times
     /// the chunk factor), fewer near the end so that the last images spread over <paramref name="gpuCount"/> GPUs
-    /// instead of waiting on one. Null when nothing waits or the GPU already has a chunk of this job.
+    /// instead of waiting on one. Once GPUs have measured speeds, "spread" means each GPU's share of what remains in
+    /// proportion to its speed, so all finish together. When nothing waits, an idle GPU may re-run part of a slower
+    /// GPU's chunk (<see cref="TryCopyStraggler"/>). Null when the GPU already has a chunk of this job or nothing is
+    /// left for it.
     /// </summary>
     public int[]? TryTake(string gpuId, int capacity, int gpuCount)
     {
-        if (_pending.Count == 0 || IsBusy(gpuId))
+        if (IsBusy(gpuId))
         {
             return null;
         }
 
-        var gpus = Math.Max(1, gpuCount);
-        var spread = (_pending.Count + InFlight + gpus - 1) / gpus;
-        var size = Math.Clamp(Math.Min(capacity, spread), 1, _pending.Count);
+        if (_pending.Count == 0)
+        {
+            return TryCopyStraggler(gpuId, capacity, gpuCount);
+        }
+
+        var remaining = _pending.Count + OpenInFlight();
+        var share = Share(gpuId, remaining, Math.Max(1, gpuCount));
+        var size = Math.Clamp(Math.Min(capacity, (int)Math.Ceiling(share)), 1, _pending.Count);
         var chunk = _pending.Take(size).ToArray();
         foreach (var index in chunk)
         {
             _pending.Remove(index);
         }
 
-        _inFlight[gpuId] = chunk;
+        _inFlight[gpuId] = (chunk, _time.GetTimestamp());
         return chunk;
     }
 
@@ -71,8 +89,10 @@ internal sealed class ChunkDispatcher
     public IReadOnlyList<int> Complete(string gpuId, IEnumerable<int> finished)
     {
         var firstTime = new List<int>();
+        var count = 0;
         foreach (var index in finished)
         {
+            count++;
             if (index >= 0 && index < Total && _done.Add(index))
             {
                 _pending.Remove(index);
@@ -80,20 +100,103 @@ internal sealed class ChunkDispatcher
             }
         }
 
+        if (count > 0 && _inFlight.TryGetValue(gpuId, out var flight))
+        {
+            var seconds = _time.GetElapsedTime(flight.Started).TotalSeconds;
+            if (seconds > 0)
+            {
+                var rate = count / seconds;
+                _rates[gpuId] = _rates.TryGetValue(gpuId, out var old) ? old + (RateSmoothing * (rate - old)) : rate;
+            }
+        }
+
         Release(gpuId);
         return firstTime;
     }
 
-    /// <summary>The GPU's chunk failed or its silo died: all its unfinished indices wait again.</summary>
-    public void Fail(string gpuId) => Release(gpuId);
+    /// <summary>The GPU's chunk failed or its silo died: all its unfinished indices wait again, its speed is forgotten.</summary>
+    public void Fail(string gpuId)
+    {
+        _rates.Remove(gpuId);
+        Release(gpuId);
+    }
+
+    /// <summary>
+    /// Images of <paramref name="remaining"/> this GPU should take so that it finishes when the others do: the even
+    /// split until it has a measured speed, then its speed over the total (GPUs not measured yet count at the mean).
+    /// </summary>
+    private double Share(string gpuId, double remaining, int gpuCount)
+    {
+        if (!_rates.TryGetValue(gpuId, out var rate))
+        {
+            return Math.Ceiling(remaining / gpuCount);
+        }
+
+        var total = Math.Max(rate, _rates.Values.Average() * Math.Max(gpuCount, _rates.Count));
+        return remaining * rate / total;
+    }
+
+    /// <summary>
+    /// Nothing waits but chunks are still out on slower GPUs: this idle GPU re-runs part of the chunk that would end
+    /// last - its images no other GPU re-runs yet, shared with the other idle GPUs - when it can end them sooner: that
+    /// chunk's GPU is measured slower, or (not measured yet) has been running longer than this GPU needs for all of it.
+    /// Whichever run of an image finishes first counts; an idle GPU costs nothing at the tail of a job.
+    /// </summary>
+    private int[]? TryCopyStraggler(string gpuId, int capacity, int gpuCount)
+    {
+        if (!_rates.TryGetValue(gpuId, out var rate))
+        {
+            return null;
+        }
+
+        var now = _time.GetTimestamp();
+        int[]? best = null;
+        var bestEnd = 0.0;
+        foreach (var (other, flight) in _inFlight)
+        {
+            var open = flight.Chunk.Where(i => !_done.Contains(i) && _inFlight.Values.Count(f => f.Chunk.Contains(i)) == 1).ToArray();
+            var end = SecondsLeft(other, now);
+            var overdue = end is null && _time.GetElapsedTime(flight.Started, now).TotalSeconds > flight.Chunk.Length / rate;
+            if (open.Length > 0 && (end > 1 / rate || overdue) && (end ?? double.PositiveInfinity) > bestEnd)
+            {
+                (best, bestEnd) = (open, end ?? double.PositiveInfinity);
+            }
+        }
+
+        // GPUs about to come back (within one image) count as idle: they share the copy out with this one.
+        var idle = Math.Max(1, gpuCount - _inFlight.Keys.Count(g => (SecondsLeft(g, now) ?? double.PositiveInfinity) > 1 / rate));
+        var size = best is null ? 0 : Math.Clamp((int)Math.Ceiling((double)best.Length / idle), 1, Math.Max(1, capacity));
+        if (best is null || bestEnd <= size / rate)
+        {
+            return null;
+        }
+
+        var part = best[^size..];
+        _inFlight[gpuId] = (part, now);
+        return part;
+    }
+
+    /// <summary>Seconds until the GPU's chunk ends by its measured speed (negative: overdue); null when not measured yet.</summary>
+    private double? SecondsLeft(string gpuId, long now) => _rates.TryGetValue(gpuId, out var rate) && _inFlight.TryGetValue(gpuId, out var f)
+        ? (f.Chunk.Length / rate) - _time.GetElapsedTime(f.Started, now).TotalSeconds
+        : null;
+
+    /// <summary>Images of the chunks out not finished yet by estimate: the measured speed of each chunk's GPU times its running time.</summary>
+    private double OpenInFlight()
+    {
+        var now = _time.GetTimestamp();
+        return _inFlight.Sum(f => _rates.TryGetValue(f.Key, out var rate)
+            ? Math.Max(0, f.Value.Chunk.Length - (rate * _time.GetElapsedTime(f.Value.Started, now).TotalSeconds))
+            : f.Value.Chunk.Length);
+    }
 
     private void Release(string gpuId)
     {
-        if (_inFlight.Remove(gpuId, out var chunk))
+        if (_inFlight.Remove(gpuId, out var flight))
         {
-            foreach (var index in chunk)
+            foreach (var index in flight.Chunk)
             {
-                if (!_done.Contains(index))
+                if (!_done.Contains(index) && !_inFlight.Values.Any(f => f.Chunk.Contains(index)))
                 {
                     _pending.Add(index);
                 }
