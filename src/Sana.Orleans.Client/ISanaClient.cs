@@ -20,6 +20,8 @@ public interface ISanaClient
     /// id and request again returns the same job instead of running it twice.
     /// </summary>
     /// <exception cref="JobRequestException">the request is invalid (the message names the field); nothing runs.</exception>
+    /// <exception cref="ClusterBusyException">the cluster's queue is full; nothing runs: submit again after its RetryAfter
+    /// (or use <see cref="SanaClientAdmissionExtensions.SubmitWhenAdmittedAsync"/>).</exception>
     Task<string> SubmitAsync(ImageJobRequest request, string? jobId = null, CancellationToken cancellationToken = default);
 
     /// <summary>Each image of the job as it is stored (those already done first); ends when the job ends.</summary>

@@ -93,7 +93,7 @@ public sealed class SanaClient(IGrainFactory grains) : ISanaClient
 
     public async Task<IReadOnlyList<GpuWorkerStatus>> ListGpusAsync(CancellationToken cancellationToken = default)
     {
-        var gpus = await grains.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key).GetGpus().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var gpus = await grains.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key).ListGpus().WaitAsync(cancellationToken).ConfigureAwait(false);
         var statuses = await Task.WhenAll(gpus.Select(gpu => StatusOf(gpu, cancellationToken))).ConfigureAwait(false);
         return statuses;
     }

@@ -14,7 +14,14 @@ public sealed record GpuDescriptor(
     [property: Id(3)] string ModelName,
     [property: Id(4)] int PixelFactor,
     [property: Id(5)] int NumLayers,
-    [property: Id(6)] int Capacity);
+    [property: Id(6)] int Capacity)
+{
+    /// <summary>
+    /// Ready GPUs take chunks; an Unhealthy one (its model failed to load) is listed so that operators see it, and
+    /// jobs skip it until its health probe succeeds and its silo registers it again as Ready.
+    /// </summary>
+    [Id(7)] public GpuHealth Health { get; init; } = GpuHealth.Ready;
+}
 
 /// <summary>Whether a GPU grain can take work.</summary>
 [GenerateSerializer]

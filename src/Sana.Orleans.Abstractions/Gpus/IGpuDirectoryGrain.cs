@@ -17,7 +17,12 @@ public interface IGpuDirectoryGrain : IGrainWithIntegerKey
     [Alias("Unregister")]
     Task Unregister(string siloName, SiloAddress silo);
 
-    /// <summary>The GPUs of the silos that are active now, ordered by id.</summary>
+    /// <summary>Every GPU of the active silos, unhealthy ones (model failed to load) included, ordered by id.</summary>
+    [AlwaysInterleave]
+    [Alias("ListGpus")]
+    Task<GpuDescriptor[]> ListGpus();
+
+    /// <summary>The Ready GPUs of the silos that are active now (those jobs may use), ordered by id.</summary>
     [AlwaysInterleave]
     [Alias("GetGpus")]
     Task<GpuDescriptor[]> GetGpus();

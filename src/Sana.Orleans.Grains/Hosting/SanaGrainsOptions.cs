@@ -35,8 +35,61 @@ public sealed class SanaGrainsOptions
     /// <summary>Pixel factor used to validate sizes while no GPU has registered yet (Sana's DC-AE: 32).</summary>
     public int DefaultPixelFactor { get; set; } = 32;
 
+    /// <summary>Jobs the cluster holds (running or waiting) before it answers "busy, retry after" (<see cref="Sana.Orleans.Jobs.ClusterBusyException"/>).</summary>
+    public int MaxQueuedJobs { get; set; } = 10_000;
+
+    /// <summary>Images of unfinished jobs the cluster holds before it answers "busy, retry after".</summary>
+    public long MaxQueuedImages { get; set; } = 10_000_000;
+
+    /// <summary>The retry-after a busy answer carries.</summary>
+    public TimeSpan BusyRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a running job renews its admission (an admission not renewed for 4 periods lapses).</summary>
+    public TimeSpan AdmissionRenewInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>First wait before storing an image again after the image store failed; doubles up to <see cref="StoreRetryMaxDelay"/>.</summary>
+    public TimeSpan StoreRetryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan StoreRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one image keeps retrying its store before its chunk fails (and the job re-queues it).</summary>
+    public TimeSpan StoreRetryBudget { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Chunks in a row a GPU's session may fail (not bad requests, not cancellations) before it is marked unhealthy.</summary>
+    public int UnhealthyAfterFailures { get; set; } = 2;
+
+    /// <summary>How long an unhealthy GPU waits before its health probe (reload the model, or one tiny image).</summary>
+    public TimeSpan GpuProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Test hook, off unless set: a folder in which a file "{point}.arm" (points: before-generate, mid-generate,
+    /// while-storing) makes the next chunk of this silo write "{point}.reached" and wait there until "{point}.arm" is
+    /// deleted, so fault tests kill a silo process at an exact point instead of by timing.
+    /// </summary>
+    public string? FaultGateDirectory { get; set; }
+
     internal IEnumerable<string> Problems()
     {
+        if (MaxQueuedJobs < 1 || MaxQueuedImages < 1)
+        {
+            yield return "MaxQueuedJobs, MaxQueuedImages: must be at least 1";
+        }
+
+        if (BusyRetryAfter <= TimeSpan.Zero || AdmissionRenewInterval <= TimeSpan.Zero || GpuProbeInterval <= TimeSpan.Zero)
+        {
+            yield return "BusyRetryAfter, AdmissionRenewInterval, GpuProbeInterval: must be positive";
+        }
+
+        if (StoreRetryInitialDelay <= TimeSpan.Zero || StoreRetryMaxDelay < StoreRetryInitialDelay || StoreRetryBudget < TimeSpan.Zero)
+        {
+            yield return "StoreRetryInitialDelay (> 0), StoreRetryMaxDelay (>= initial), StoreRetryBudget (>= 0): out of range";
+        }
+
+        if (UnhealthyAfterFailures < 1)
+        {
+            yield return "UnhealthyAfterFailures: must be at least 1";
+        }
+
         if (string.IsNullOrWhiteSpace(JobStorageName))
         {
             yield return "JobStorageName: must not be empty";
@@ -56,6 +109,7 @@ public sealed class SanaGrainsOptions
         {
             yield return "MaxFailuresPerGpu, MaxConsecutiveFailures: must be at least 1";
         }
+
 
         if (DefaultPixelFactor < 1)
         {

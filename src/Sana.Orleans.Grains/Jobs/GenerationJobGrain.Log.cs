@@ -36,4 +36,10 @@ internal sealed partial class GenerationJobGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: stopping its chunks on {GpuId} failed")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string jobId, string gpuId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: renewing or releasing its admission failed")]
+    private static partial void LogAdmissionFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {GpuId} is unavailable, skipped until its probe: {Reason}")]
+    private static partial void LogGpuUnavailable(ILogger logger, string jobId, string gpuId, string reason);
 }

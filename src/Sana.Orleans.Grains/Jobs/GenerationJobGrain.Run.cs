@@ -1,3 +1,4 @@
+using Sana.Orleans.Grains.Workers;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Jobs;
 
@@ -24,9 +25,11 @@ internal sealed partial class GenerationJobGrain
         var dispatcher = _dispatcher = new ChunkDispatcher(request.Count, State.Images.Select(i => i.Index));
         var inFlight = new Dictionary<Task<ChunkResult>, GpuDescriptor>();
         var failuresByGpu = new Dictionary<string, int>(StringComparer.Ordinal);
+        var rotation = DispatchRotation.Of(JobId);
         var consecutiveFailures = 0;
         GpuDescriptor[] gpus = [];
         var refreshAt = DateTimeOffset.MinValue;
+        await RenewAdmissionAsync();
         try
         {
             while (!dispatcher.IsComplete && !cancellationToken.IsCancellationRequested && State.State == JobState.Running)
@@ -37,8 +40,11 @@ internal sealed partial class GenerationJobGrain
                     refreshAt = _time.GetUtcNow() + _options.DirectoryRefreshInterval;
                 }
 
-                foreach (var gpu in gpus)
+                // Each job starts its round at another GPU, so many small jobs spread over the GPUs instead of all
+                // queueing on the first one.
+                for (var g = 0; g < gpus.Length; g++)
                 {
+                    var gpu = gpus[(g + rotation) % gpus.Length];
                     var capacity = gpu.Capacity * _options.MicroBatchesPerChunk;
                     if (dispatcher.TryTake(gpu.GpuId, capacity, gpus.Length) is { } indices)
                     {
@@ -60,7 +66,8 @@ internal sealed partial class GenerationJobGrain
                 var finished = await Task.WhenAny(inFlight.Keys);
                 var from = inFlight[finished];
                 inFlight.Remove(finished);
-                if (await TryRecordAsync(dispatcher, from, finished))
+                var outcome = await TryRecordAsync(dispatcher, from, finished);
+                if (outcome is ChunkOutcome.Recorded or ChunkOutcome.HandedBack)
                 {
                     consecutiveFailures = 0;
                     continue;
@@ -71,8 +78,17 @@ internal sealed partial class GenerationJobGrain
                     break;
                 }
 
-                failuresByGpu[from.GpuId] = failuresByGpu.GetValueOrDefault(from.GpuId) + 1;
                 refreshAt = DateTimeOffset.MinValue;
+                if (outcome == ChunkOutcome.GpuUnavailable)
+                {
+                    continue; // an unhealthy GPU: skipped until its probe is due, not counted as this job's failure
+                }
+
+                if (outcome == ChunkOutcome.Failed)
+                {
+                    failuresByGpu[from.GpuId] = failuresByGpu.GetValueOrDefault(from.GpuId) + 1;
+                }
+
                 if (++consecutiveFailures >= _options.MaxConsecutiveFailures)
                 {
                     await FailAsync($"{consecutiveFailures} chunk calls failed in a row; last: {finished.Exception?.GetBaseException().Message}");
@@ -102,11 +118,12 @@ internal sealed partial class GenerationJobGrain
         if (State.State != JobState.Running)
         {
             await StopReminderAsync();
+            await ReleaseAdmissionAsync();
         }
     }
 
-    /// <summary>Records a finished call's images; false when it failed (its indices wait again).</summary>
-    private async Task<bool> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, Task<ChunkResult> call)
+    /// <summary>Records a finished call's images, or says how it failed (its indices wait again).</summary>
+    private async Task<ChunkOutcome> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, Task<ChunkResult> call)
     {
         ChunkResult result;
         try
@@ -117,18 +134,25 @@ internal sealed partial class GenerationJobGrain
         {
             dispatcher.Fail(gpu.GpuId);
             await FailAsync(e.Message);
-            return false;
+            return ChunkOutcome.Failed;
         }
         catch (OperationCanceledException)
         {
             dispatcher.Fail(gpu.GpuId);
-            return false;
+            return ChunkOutcome.Failed;
+        }
+        catch (GpuUnavailableException e)
+        {
+            dispatcher.Fail(gpu.GpuId);
+            _unavailableUntil[gpu.GpuId] = _time.GetUtcNow() + (e.RetryAfter > MinUnavailable ? e.RetryAfter : MinUnavailable);
+            LogGpuUnavailable(_logger, JobId, gpu.GpuId, e.Message);
+            return ChunkOutcome.GpuUnavailable;
         }
         catch (Exception e)
         {
             dispatcher.Fail(gpu.GpuId);
             LogChunkFailed(_logger, e, JobId, gpu.GpuId);
-            return false;
+            return e is ImageStoreUnavailableException ? ChunkOutcome.StoreUnavailable : ChunkOutcome.Failed;
         }
 
         var byIndex = result.Images.ToDictionary(i => i.Index);
@@ -139,7 +163,7 @@ internal sealed partial class GenerationJobGrain
 
         await WriteStateAsync();
         Signal();
-        return true;
+        return ChunkOutcome.Recorded;
     }
 
     private async Task<GpuDescriptor[]> UsableGpusAsync(Dictionary<string, int> failuresByGpu)
@@ -155,8 +179,11 @@ internal sealed partial class GenerationJobGrain
             return [];
         }
 
+        var now = _time.GetUtcNow();
         return [.. all.Where(g =>
-            (State.ModelName is null || string.Equals(g.ModelName, State.ModelName, StringComparison.Ordinal))
+            g.Health == GpuHealth.Ready
+            && !(_unavailableUntil.TryGetValue(g.GpuId, out var until) && until > now)
+            && (State.ModelName is null || string.Equals(g.ModelName, State.ModelName, StringComparison.Ordinal))
             && failuresByGpu.GetValueOrDefault(g.GpuId) < _options.MaxFailuresPerGpu)];
     }
 

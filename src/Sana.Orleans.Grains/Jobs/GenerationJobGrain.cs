@@ -15,6 +15,7 @@ namespace Sana.Orleans.Grains.Jobs;
 internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, IRemindable
 {
     private const string ResumeReminder = "resume";
+    private static readonly TimeSpan MinUnavailable = TimeSpan.FromSeconds(1);
 
     private readonly IPersistentState<JobGrainState> _state;
     private readonly SanaGrainsOptions _options;
@@ -24,6 +25,8 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
     private CancellationTokenSource? _cancel; // one per run; cancelled, never disposed (grain lifetime)
     private Task? _run;
     private ChunkDispatcher? _dispatcher;
+    private IGrainTimer? _renewal;
+    private readonly Dictionary<string, DateTimeOffset> _unavailableUntil = new(StringComparer.Ordinal);
 
     public GenerationJobGrain(
         IPersistentStateFactory states,
@@ -68,11 +71,28 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
             return await Submit(request); // a concurrent submit of the same id got there first
         }
 
+        await Admission.Admit(JobId, request.Count); // busy: ClusterBusyException, and nothing stored
+        if (State.State != JobState.None)
+        {
+            return await Submit(request);
+        }
+
         State.Request = request;
         State.ModelName = model;
         State.State = JobState.Running;
         State.SubmittedAt = _time.GetUtcNow();
-        await _state.WriteStateAsync();
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            State.State = JobState.None;
+            State.Request = null;
+            await ReleaseAdmissionAsync();
+            throw;
+        }
+
         LogSubmitted(_logger, JobId, request.Count, model ?? "(any)");
         await this.RegisterOrUpdateReminder(ResumeReminder, _options.ResumeReminderPeriod, _options.ResumeReminderPeriod);
         StartRun();
@@ -141,6 +161,38 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
     }
 
     private IGpuDirectoryGrain Directory => GrainFactory.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key);
+
+    private IJobAdmissionGrain Admission => GrainFactory.GetGrain<IJobAdmissionGrain>(IJobAdmissionGrain.Key);
+
+    /// <summary>Tells the door this job still runs (at every start or resume, then periodically while it runs).</summary>
+    private async Task RenewAdmissionAsync()
+    {
+        _renewal ??= this.RegisterGrainTimer(
+            _ => State.State == JobState.Running ? RenewAdmissionAsync() : Task.CompletedTask,
+            new GrainTimerCreationOptions(_options.AdmissionRenewInterval, _options.AdmissionRenewInterval) { Interleave = true });
+        try
+        {
+            await Admission.Renew(JobId, State.Request!.Count - State.Images.Count);
+        }
+        catch (Exception e)
+        {
+            LogAdmissionFailed(_logger, e, JobId);
+        }
+    }
+
+    private async Task ReleaseAdmissionAsync()
+    {
+        _renewal?.Dispose();
+        _renewal = null;
+        try
+        {
+            await Admission.Release(JobId);
+        }
+        catch (Exception e)
+        {
+            LogAdmissionFailed(_logger, e, JobId);
+        }
+    }
 
     private JobStatus Status() => new(
         JobId,

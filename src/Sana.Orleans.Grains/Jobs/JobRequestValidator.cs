@@ -28,10 +28,12 @@ internal static class JobRequestValidator
             throw new JobRequestException("prompt", "is empty");
         }
 
-        if (request.Count < 1 || request.Count > options.MaxImagesPerJob)
+        // A job larger than the whole queue could never be admitted: a bad request, not "busy".
+        var maxCount = (int)Math.Min(options.MaxImagesPerJob, options.MaxQueuedImages);
+        if (request.Count < 1 || request.Count > maxCount)
         {
             throw new JobRequestException("count", string.Create(CultureInfo.InvariantCulture,
-                $"{request.Count} is outside 1..{options.MaxImagesPerJob}"));
+                $"{request.Count} is outside 1..{maxCount}"));
         }
 
         if (request.PagLayers is null)
@@ -39,6 +41,7 @@ internal static class JobRequestValidator
             throw new JobRequestException("pag_layers", "must be a list (it may be empty when pag_scale is 0)");
         }
 
+        gpus = [.. gpus.Where(g => g.Health == GpuHealth.Ready)];
         var served = gpus.Select(g => g.ModelName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         GpuDescriptor? model;
         if (request.Model is { } wanted)

@@ -26,13 +26,15 @@ internal sealed class GpuDirectoryGrain(IClusterMembershipService membership) : 
         return Task.CompletedTask;
     }
 
-    public Task<GpuDescriptor[]> GetGpus() => Task.FromResult(_roster.Alive(membership.CurrentSnapshot));
+    public Task<GpuDescriptor[]> GetGpus() => Task.FromResult(Ready(_roster.Alive(membership.CurrentSnapshot)));
+
+    public Task<GpuDescriptor[]> ListGpus() => Task.FromResult(_roster.Alive(membership.CurrentSnapshot));
 
     public async Task<GpuDescriptor[]> WaitForGpus(int minimumCount, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var gpus = _roster.Alive(membership.CurrentSnapshot);
+            var gpus = Ready(_roster.Alive(membership.CurrentSnapshot));
             if (gpus.Length >= minimumCount)
             {
                 return gpus;
@@ -41,6 +43,8 @@ internal sealed class GpuDirectoryGrain(IClusterMembershipService membership) : 
             await _changed.Task.WaitAsync(cancellationToken);
         }
     }
+
+    private static GpuDescriptor[] Ready(GpuDescriptor[] gpus) => [.. gpus.Where(g => g.Health == GpuHealth.Ready)];
 
     private void Signal()
     {

@@ -7,7 +7,8 @@ namespace Sana.Orleans.Grains.Roster;
 /// <summary>
 /// Per silo: once the silo is active, starts its GPU grains (loading each model) and registers them with the
 /// directory; registers again whenever the set of active silos changes (the directory may have died with a silo);
-/// unregisters when the silo stops. A GPU whose model fails to load is left out (its grain reports it unhealthy).
+/// unregisters when the silo stops. A GPU whose model fails to load is registered as Unhealthy (visible, never given
+/// work); when its health probe loads the model, the grain calls <see cref="UpdateAsync"/> and it is registered Ready.
 /// </summary>
 internal sealed partial class GpuRegistrationService(
     IGpuInventory inventory,
@@ -17,6 +18,7 @@ internal sealed partial class GpuRegistrationService(
     ILogger<GpuRegistrationService> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _lock = new();
     private GpuDescriptor[] _gpus = [];
     private Task _following = Task.CompletedTask;
 
@@ -35,13 +37,30 @@ internal sealed partial class GpuRegistrationService(
         }
 
         var started = await Task.WhenAll(inventory.Workers.Select(StartWorkerAsync));
-        _gpus = [.. started.OfType<GpuDescriptor>()];
-        await Directory.Register(silo.Name, silo.SiloAddress, _gpus);
-        LogRegistered(logger, silo.Name, _gpus.Length, inventory.Workers.Count);
+        lock (_lock)
+        {
+            _gpus = started;
+        }
+
+        await Directory.Register(silo.Name, silo.SiloAddress, started);
+        var ready = started.Count(g => g.Health == GpuHealth.Ready);
+        LogRegistered(logger, silo.Name, ready, inventory.Workers.Count);
         _following = Task.Run(() => FollowMembershipAsync(_stopping.Token), CancellationToken.None);
     }
 
-    private async Task<GpuDescriptor?> StartWorkerAsync(GpuWorkerConfig config)
+    /// <summary>A GPU's descriptor changed (its health probe loaded the model): register the silo's GPUs again.</summary>
+    public async Task UpdateAsync(GpuDescriptor gpu)
+    {
+        GpuDescriptor[] gpus;
+        lock (_lock)
+        {
+            _gpus = gpus = [.. _gpus.Where(g => g.GpuId != gpu.GpuId).Append(gpu).OrderBy(g => g.GpuId, StringComparer.Ordinal)];
+        }
+
+        await Directory.Register(silo.Name, silo.SiloAddress, gpus);
+    }
+
+    private async Task<GpuDescriptor> StartWorkerAsync(GpuWorkerConfig config)
     {
         var key = GpuKey.Format(silo.Name, config.Index);
         try
@@ -51,7 +70,7 @@ internal sealed partial class GpuRegistrationService(
         catch (Exception e)
         {
             LogWorkerFailed(logger, e, key);
-            return null;
+            return new GpuDescriptor(key, silo.Name, config.Device, "", 0, 0, 0) { Health = GpuHealth.Unhealthy };
         }
     }
 
@@ -80,7 +99,13 @@ internal sealed partial class GpuRegistrationService(
     {
         try
         {
-            await Directory.Register(silo.Name, silo.SiloAddress, _gpus);
+            GpuDescriptor[] gpus;
+            lock (_lock)
+            {
+                gpus = _gpus;
+            }
+
+            await Directory.Register(silo.Name, silo.SiloAddress, gpus);
         }
         catch (Exception e)
         {

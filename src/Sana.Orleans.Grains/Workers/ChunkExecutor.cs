@@ -10,29 +10,39 @@ namespace Sana.Orleans.Grains.Workers;
 
 /// <summary>
 /// Runs one chunk on a loaded pipeline: generate (halving the micro-batch on out-of-memory), encode, store under the
-/// deterministic key, return references. Blocking: call it off the Orleans scheduler. No Orleans types beyond contracts.
+/// deterministic key (retrying a failing store with backoff, see <see cref="StoreRetry"/>), return references.
+/// Blocking: call it off the Orleans scheduler. No Orleans types beyond contracts.
 /// </summary>
 internal sealed partial class ChunkExecutor(
     string gpuId,
     IImagePipeline pipeline,
     IImageFileEncoder encoder,
-    IImageStore store,
+    StoreRetry store,
     int microBatch,
+    IChunkFaultGate gate,
     ILogger logger)
 {
     /// <summary>The micro-batch in force: the configured one, halved by each out-of-memory so far.</summary>
     public int MicroBatch { get; private set; } = Math.Max(1, microBatch);
+
+    public IImagePipeline Pipeline => pipeline;
 
     public async Task<ChunkResult> RunAsync(ChunkRequest chunk, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var settings = chunk.Request.ToSettings();
         var seeds = chunk.Images.Select(i => new ImageSeed(i.Index, i.Seed)).ToArray();
+        gate.Reach(ChunkPoint.BeforeGenerate, chunk.JobId, gpuId, cancellationToken);
         var images = Generate(chunk.JobId, settings, seeds, cancellationToken);
         var results = new JobImage[images.Count];
         for (var i = 0; i < images.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (i == 1)
+            {
+                gate.Reach(ChunkPoint.WhileStoring, chunk.JobId, gpuId, cancellationToken); // one image stored, the rest not
+            }
+
             var image = images[i];
             var file = encoder.Encode(image, settings, pipeline.Model.Name);
             var key = new ImageKey(chunk.JobId, image.Index, image.Seed, encoder.Extension);
@@ -46,11 +56,12 @@ internal sealed partial class ChunkExecutor(
     private IReadOnlyList<GeneratedImage> Generate(
         string jobId, GenerationSettings settings, ImageSeed[] seeds, CancellationToken cancellationToken)
     {
+        var midway = gate is NoChunkFaultGate ? null : new MidwayProgress(() => gate.Reach(ChunkPoint.MidGenerate, jobId, gpuId, cancellationToken));
         while (true)
         {
             try
             {
-                return pipeline.Generate(settings, seeds, MicroBatch, null, cancellationToken);
+                return pipeline.Generate(settings, seeds, MicroBatch, midway, cancellationToken);
             }
             catch (Exception e) when (IsOutOfMemory(e) && MicroBatch > 1)
             {
@@ -68,4 +79,19 @@ internal sealed partial class ChunkExecutor(
     internal static bool IsOutOfMemory(Exception e) =>
         e is OutOfDeviceMemoryException or OutOfMemoryException or InsufficientMemoryException
         || (e.InnerException is { } inner && IsOutOfMemory(inner));
+
+    /// <summary>Calls back once, after the first denoising step of a chunk that has more steps to go.</summary>
+    private sealed class MidwayProgress(Action reached) : IProgress<PipelineProgress>
+    {
+        private bool _done;
+
+        public void Report(PipelineProgress value)
+        {
+            if (!_done && value.StepsDone >= 1 && value.StepsDone < value.StepsTotal)
+            {
+                _done = true;
+                reached();
+            }
+        }
+    }
 }

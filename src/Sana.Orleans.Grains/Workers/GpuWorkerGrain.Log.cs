@@ -18,4 +18,16 @@ internal sealed partial class GpuWorkerGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: job {JobId} chunk cancelled")]
     private static partial void LogChunkCancelled(ILogger logger, string gpuId, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{GpuId}: chunk of job {JobId} failed")]
+    private static partial void LogChunkFailed(ILogger logger, Exception exception, string gpuId, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{GpuId}: marked unhealthy: {Reason}")]
+    private static partial void LogUnhealthy(ILogger logger, string gpuId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{GpuId}: health probe failed")]
+    private static partial void LogProbeFailed(ILogger logger, Exception exception, string gpuId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: healthy again")]
+    private static partial void LogRecovered(ILogger logger, string gpuId);
 }

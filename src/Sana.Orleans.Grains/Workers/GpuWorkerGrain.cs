@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Sana.Inference.Pipeline;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Placement;
+using Sana.Orleans.Grains.Roster;
+using Sana.Orleans.Jobs;
 using Sana.Storage;
 
 namespace Sana.Orleans.Grains.Workers;
@@ -12,6 +15,8 @@ namespace Sana.Orleans.Grains.Workers;
 /// One device of this silo. Pinned to the silo named in its key, never moved, never collected while the silo lives.
 /// Reentrant so that status reads and queued chunks of other jobs interleave; the <see cref="FairTurnQueue"/> lets
 /// one chunk touch the pipeline at a time, and the pipeline itself runs on the thread pool (ONNX Runtime blocks).
+/// A model that does not load, or a session that fails chunks in a row, makes the GPU unhealthy: it refuses chunks
+/// (<see cref="GpuUnavailableException"/>, so jobs move them) until its health probe (GpuWorkerGrain.Health.cs) succeeds.
 /// </summary>
 [GpuPlacement]
 [Immovable]
@@ -23,16 +28,18 @@ internal sealed partial class GpuWorkerGrain(
     IImageFileEncoder encoder,
     IImageStore store,
     ILocalSiloDetails silo,
+    IOptions<SanaGrainsOptions> options,
+    GpuRegistrationService registration,
     ILogger<GpuWorkerGrain> logger) : Grain, IGpuWorkerGrain
 {
     private readonly FairTurnQueue _turns = new();
     private readonly ThroughputMeter _meter = new();
     private readonly JobChunks _chunks = new();
+    private readonly GpuHealthTracker _health = new(options.Value.UnhealthyAfterFailures, options.Value.GpuProbeInterval, TimeProvider.System);
     private GpuWorkerConfig _config = null!;
     private string _siloName = "";
     private Task<IImagePipeline>? _loading;
     private ChunkExecutor? _executor;
-    private string? _error;
 
     private string GpuId => this.GetPrimaryKeyString();
 
@@ -60,15 +67,18 @@ internal sealed partial class GpuWorkerGrain(
     public async Task<ChunkResult> RunChunk(ChunkRequest chunk, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunk);
+        ThrowIfUnhealthy();
         using var running = _chunks.Start(chunk.JobId, cancellationToken);
         cancellationToken = running.Token;
         await EnsureLoadedAsync();
         await _turns.EnterAsync(chunk.JobId, cancellationToken);
         try
         {
+            ThrowIfUnhealthy(); // it may have turned unhealthy while this chunk waited its turn
             LogChunkStarted(logger, GpuId, chunk.JobId, chunk.Images.Length, _executor!.MicroBatch);
             var executor = _executor!;
             var result = await Task.Run(() => executor.RunAsync(chunk, cancellationToken), cancellationToken);
+            _health.RecordSuccess();
             _meter.Record(result.Images.Length, result.Elapsed);
             LogChunkFinished(logger, GpuId, chunk.JobId, result.Images.Length, result.Elapsed.TotalSeconds);
             return result;
@@ -76,6 +86,11 @@ internal sealed partial class GpuWorkerGrain(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             LogChunkCancelled(logger, GpuId, chunk.JobId);
+            throw;
+        }
+        catch (Exception e) when (e is not (JobRequestException or ImageStoreUnavailableException or GpuUnavailableException or OperationCanceledException))
+        {
+            OnChunkFailed(chunk.JobId, e);
             throw;
         }
         finally
@@ -89,7 +104,7 @@ internal sealed partial class GpuWorkerGrain(
     public Task<GpuWorkerStatus> GetStatus()
     {
         var loaded = _loading is { IsCompletedSuccessfully: true } ? _loading.Result : null;
-        var health = _error is not null ? GpuHealth.Unhealthy : loaded is null ? GpuHealth.Loading : GpuHealth.Ready;
+        var health = _health.IsUnhealthy ? GpuHealth.Unhealthy : loaded is null ? GpuHealth.Loading : GpuHealth.Ready;
         return Task.FromResult(new GpuWorkerStatus(
             GpuId,
             _siloName,
@@ -102,7 +117,7 @@ internal sealed partial class GpuWorkerGrain(
             _meter.Total,
             Process.GetCurrentProcess().WorkingSet64,
             health,
-            _error,
+            _health.Reason ?? _health.LastError,
             silo.Name));
     }
 
@@ -116,25 +131,38 @@ internal sealed partial class GpuWorkerGrain(
 
     private async Task<IImagePipeline> EnsureLoadedAsync()
     {
-        if (_loading is null || _loading.IsFaulted)
+        if (_loading is null || (_loading.IsFaulted && !_health.IsUnhealthy))
         {
             var config = _config;
-            _error = null;
             LogLoading(logger, GpuId, config.Device, config.ModelFolder);
             _loading = Task.Run(() => pipelines.Create(config));
+        }
+        else if (_loading.IsFaulted)
+        {
+            ThrowIfUnhealthy(); // a failed load is retried by the health probe only, not by every chunk that arrives
         }
 
         try
         {
             var pipeline = await _loading;
-            _executor ??= new ChunkExecutor(GpuId, pipeline, encoder, store, _config.MicroBatch, logger);
+            EnsureExecutor(pipeline);
             return pipeline;
         }
-        catch (Exception e)
+        catch (Exception e) when (!_health.IsUnhealthy)
         {
-            _error = $"model failed to load: {e.Message}";
             LogLoadFailed(logger, e, GpuId);
+            ScheduleProbe(_health.MarkUnhealthy($"model failed to load: {e.Message}"));
             throw;
+        }
+    }
+
+    private void EnsureExecutor(IImagePipeline pipeline)
+    {
+        if (_executor is null)
+        {
+            var o = options.Value;
+            var gate = o.FaultGateDirectory is { Length: > 0 } folder ? new FileChunkFaultGate(folder) : (IChunkFaultGate)NoChunkFaultGate.Off;
+            _executor = new ChunkExecutor(GpuId, pipeline, encoder, new StoreRetry(store, o, TimeProvider.System, logger), _config.MicroBatch, gate, logger);
         }
     }
 

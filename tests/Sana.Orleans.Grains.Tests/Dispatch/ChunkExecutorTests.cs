@@ -15,7 +15,7 @@ public sealed class ChunkExecutorTests : IDisposable
     public async Task Out_of_memory_halves_the_micro_batch_and_retries_instead_of_failing()
     {
         var pipeline = new DeterministicTestPipeline(oomAboveMicroBatch: 2);
-        var executor = new ChunkExecutor("s/gpu0", pipeline, new PngImageFileEncoder(), _store, 8, NullLogger.Instance);
+        var executor = new ChunkExecutor("s/gpu0", pipeline, new PngImageFileEncoder(), new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 8, NoChunkFaultGate.Off, NullLogger.Instance);
         var result = await executor.RunAsync(Chunk(8), CancellationToken.None);
         Assert.Equal([8, 4, 2], pipeline.MicroBatchesTried);
         Assert.Equal(2, executor.MicroBatch);
@@ -27,7 +27,7 @@ public sealed class ChunkExecutorTests : IDisposable
     [Fact]
     public async Task A_bad_setting_fails_with_a_request_error_naming_the_field()
     {
-        var executor = new ChunkExecutor("s/gpu0", new DeterministicTestPipeline(), new PngImageFileEncoder(), _store, 1, NullLogger.Instance);
+        var executor = new ChunkExecutor("s/gpu0", new DeterministicTestPipeline(), new PngImageFileEncoder(), new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 1, NoChunkFaultGate.Off, NullLogger.Instance);
         var chunk = Chunk(1) with { Request = Chunk(1).Request with { Width = 12 } };
         var e = await Assert.ThrowsAsync<JobRequestException>(() => executor.RunAsync(chunk, CancellationToken.None));
         Assert.Equal("width", e.Field);

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Logging;
+using Sana.Storage;
+
+namespace Sana.Orleans.Grains.Workers;
+
+/// <summary>
+/// Stores one image, retrying a failing store with exponential backoff (initial delay doubling up to a maximum)
+/// for a bounded time: a store that is away for a while (Azure throttling, a restarted Azurite, a network blip)
+/// delays the chunk instead of failing it; a store away for longer than the budget fails the chunk, and the job
+/// hands its images to another GPU. Safe because a save under the same key overwrites with identical bytes.
+/// </summary>
+internal sealed partial class StoreRetry(IImageStore store, SanaGrainsOptions options, TimeProvider time, ILogger logger)
+{
+    public async Task<string> SaveAsync(ImageKey key, byte[] file, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var delay = options.StoreRetryInitialDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ArgumentException)
+            {
+                if (time.GetUtcNow() - started + delay > options.StoreRetryBudget)
+                {
+                    LogGaveUp(logger, key.JobId, key.Index, attempt, e.Message);
+                    throw new ImageStoreUnavailableException(
+                        $"image store failed {attempt} times over {(time.GetUtcNow() - started).TotalSeconds:0.#} s: {e.Message}");
+                }
+
+                LogRetry(logger, key.JobId, key.Index, attempt, delay.TotalMilliseconds, e.Message);
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.StoreRetryMaxDelay.Ticks));
+            }
+        }
+    }
+
+    /// <summary>Counts the store retries of this process, for the reliability report and tests.</summary>
+    public static long Retries => Interlocked.Read(ref _retries);
+
+    private static long _retries;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing image {Index} of job {JobId} failed (attempt {Attempt}); retrying in {DelayMs} ms: {Error}")]
+    private static partial void LogRetryCore(ILogger logger, string jobId, int index, int attempt, double delayMs, string error);
+
+    private static void LogRetry(ILogger logger, string jobId, int index, int attempt, double delayMs, string error)
+    {
+        Interlocked.Increment(ref _retries);
+        LogRetryCore(logger, jobId, index, attempt, delayMs, error);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing image {Index} of job {JobId} failed {Attempt} times; giving the chunk back: {Error}")]
+    private static partial void LogGaveUp(ILogger logger, string jobId, int index, int attempt, string error);
+}
+
+/// <summary>The image store stayed unavailable past the retry budget. Not the GPU's fault: it does not count against its health.</summary>
+[GenerateSerializer]
+[Alias("sana.ImageStoreUnavailableException")]
+public sealed class ImageStoreUnavailableException : Exception
+{
+    public ImageStoreUnavailableException() { }
+
+    public ImageStoreUnavailableException(string message) : base(message) { }
+
+    public ImageStoreUnavailableException(string message, Exception innerException) : base(message, innerException) { }
+}
