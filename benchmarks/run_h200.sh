@@ -64,16 +64,16 @@ stage_prepare() {
   fi
   local pids=() part
   for part in text_encoder transformer vae_decoder; do
-    timeout $(( $(left) - 40 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-$part" --parts "$part" --dtype "$DTYPE" \
-      --no-check --name "sana-$CONFIG-random-$DTYPE" > "$RES/export-$part.log" 2>&1 &
+    timeout $(( $(left) - 40 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-$DTYPE-$part" --parts "$part" \
+      --dtype "$DTYPE" --no-check --name "sana-$CONFIG-random-$DTYPE" > "$RES/export-$DTYPE-$part.log" 2>&1 &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
-  tail -n 4 "$RES"/export-*.log
+  tail -n 4 "$RES"/export-"$DTYPE"-*.log
   # --parts alone exits 1 (no manifest) by design; what counts is each part's export-result.json
   python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$MODEL_DIR" --dtype "$DTYPE" --no-check \
-    --name "sana-$CONFIG-random-$DTYPE" --assemble-from "$WORK/part-text_encoder" "$WORK/part-transformer" \
-    "$WORK/part-vae_decoder" || return 1
+    --name "sana-$CONFIG-random-$DTYPE" --assemble-from "$WORK/part-$DTYPE-text_encoder" \
+    "$WORK/part-$DTYPE-transformer" "$WORK/part-$DTYPE-vae_decoder" || return 1
   cp "$MODEL_DIR/sana-model.json" "$RES/sana-model-$CONFIG-$DTYPE.json"
   du -sh "$DIFFUSERS_DIR" "$MODEL_DIR"/*
 }

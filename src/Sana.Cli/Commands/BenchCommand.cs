@@ -182,6 +182,16 @@ internal static class BenchCommand
                     Write(report, request.OutputPath);
                     continue;
                 }
+                catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+                {
+                    // A kernel's own limit (seen on the H200: ORT's CUDA Resize refuses outputs over 2^31 elements in
+                    // the fp32 VAE decode at batch 8, 1024 px) fails this batch size, not the whole run.
+                    var reason = string.Join(' ', e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    Console.Error.WriteLine($"sana bench: batch {batch}: failed: {reason}");
+                    report.Results.Add(BenchResult.Failed(batch, reason, memory?.TakePeak()));
+                    Write(report, request.OutputPath);
+                    continue;
+                }
 
                 var result = BenchResult.From(batch, runs, warmupSeconds, memory?.TakePeak(), baselineMemory, flops?.PerImage, request.PeakTflops);
                 report.Results.Add(result);
