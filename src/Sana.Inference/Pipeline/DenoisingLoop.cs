@@ -64,8 +64,12 @@ internal sealed class DenoisingLoop(
         var timestep = new float[rows];
         var velocity = new float[n * perImage];
         var hiddenShape = new long[] { rows, channels, h, w };
-        var textShape = new long[] { rows, cond.Rows, cond.Hidden };
-        var maskShape = new long[] { rows, cond.Rows };
+
+        // What the transformer reads unchanged at every step is converted to the graph's dtype once per micro-batch.
+        using var textInput = transformer.Prepare("encoder_hidden_states", new HostTensor(text, [rows, cond.Rows, cond.Hidden]));
+        using var maskInput = OnnxGraph.Prepare("encoder_attention_mask", mask, [rows, cond.Rows]);
+        using var pagLayerInput = transformer.Prepare("pag_layer_mask", new HostTensor(pagLayers, [pagLayers.Length]));
+        using var pagSampleInput = transformer.Prepare("pag_sample_mask", new HostTensor(pagSamples, [rows]));
         for (var step = 0; step < sampler.Timesteps.Count; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -75,13 +79,10 @@ internal sealed class DenoisingLoop(
             }
 
             Array.Fill(timestep, (float)(sampler.Timesteps[step] * (float)m.TimestepScale));
+            using var hiddenInput = transformer.Prepare("hidden_states", new HostTensor(hidden, hiddenShape));
+            using var timestepInput = transformer.Prepare("timestep", new HostTensor(timestep, [rows]));
             var prediction = transformer.Run(
-                [("hidden_states", new HostTensor(hidden, hiddenShape)),
-                 ("encoder_hidden_states", new HostTensor(text, textShape)),
-                 ("timestep", new HostTensor(timestep, [rows])),
-                 ("pag_layer_mask", new HostTensor(pagLayers, [pagLayers.Length])),
-                 ("pag_sample_mask", new HostTensor(pagSamples, [rows]))],
-                [("encoder_attention_mask", mask, maskShape)],
+                [hiddenInput, textInput, maskInput, timestepInput, pagLayerInput, pagSampleInput],
                 ["velocity"],
                 cancellationToken)[0];
             guidance.Combine(prediction.Data, n, m.OutChannels, channels, plane, velocity);

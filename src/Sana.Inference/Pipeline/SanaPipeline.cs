@@ -16,6 +16,7 @@ public sealed class SanaPipeline : IImagePipeline
     private readonly ModelSessions _sessions;
     private readonly PromptEncoder _prompts;
     private readonly SchedulerConfig _scheduler;
+    private readonly LatentDecoder _decoder;
     private readonly Lock _runGate = new();
 
     private SanaPipeline(ModelFolder folder, ModelSessions sessions, SanaPromptTokenizer tokenizer, SchedulerConfig scheduler, ExecutionDevice device)
@@ -23,6 +24,7 @@ public sealed class SanaPipeline : IImagePipeline
         _folder = folder;
         _sessions = sessions;
         _scheduler = scheduler;
+        _decoder = new LatentDecoder(folder, sessions.VaeDecoder);
         var m = folder.Manifest;
         _prompts = new PromptEncoder(sessions.TextEncoder, tokenizer, m.TextEncoder.HiddenSize);
         Model = new ModelDescription(m.Name, folder.LatentChannels, folder.PixelFactor, m.Transformer.NumLayers, device.ToString());
@@ -102,7 +104,7 @@ public sealed class SanaPipeline : IImagePipeline
                         progress?.Report(new PipelineProgress(++stepsDone, stepsTotal, images.Count, seeds.Count));
                     },
                     cancellationToken);
-                images.AddRange(Decode(latents, batch, settings, cancellationToken));
+                images.AddRange(_decoder.Decode(latents, batch, settings.Width, settings.Height, cancellationToken));
                 progress?.Report(new PipelineProgress(stepsDone, stepsTotal, images.Count, seeds.Count));
             }
 
@@ -111,31 +113,4 @@ public sealed class SanaPipeline : IImagePipeline
     }
 
     public void Dispose() => _sessions.Dispose();
-
-    private IEnumerable<GeneratedImage> Decode(float[] latents, ImageSeed[] batch, GenerationSettings settings, CancellationToken cancellationToken)
-    {
-        var vae = _folder.Manifest.VaeDecoder;
-        var scale = (float)vae.ScalingFactor;
-        var scaled = new float[latents.Length];
-        for (var i = 0; i < latents.Length; i++)
-        {
-            scaled[i] = latents[i] / scale;
-        }
-
-        var f = _folder.PixelFactor;
-        var shape = new long[] { batch.Length, _folder.LatentChannels, settings.Height / f, settings.Width / f };
-        var decoded = _sessions.VaeDecoder.Run([("latent", new HostTensor(scaled, shape))], [], ["sample"], cancellationToken)[0];
-        var expected = new long[] { batch.Length, 3, settings.Height, settings.Width };
-        if (!decoded.Shape.SequenceEqual(expected))
-        {
-            throw new InvalidOperationException(
-                $"{_sessions.VaeDecoder.Path}: sample has shape [{string.Join(", ", decoded.Shape)}], expected [{string.Join(", ", expected)}] (check vae_decoder.spatial_compression_ratio)");
-        }
-
-        for (var n = 0; n < batch.Length; n++)
-        {
-            var rgb = Imaging.DecodedPixels.ToRgb(decoded.Data, n, settings.Height, settings.Width);
-            yield return new GeneratedImage(batch[n].Index, batch[n].Seed, settings.Width, settings.Height, rgb);
-        }
-    }
 }
