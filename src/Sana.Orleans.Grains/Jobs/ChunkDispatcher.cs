@@ -10,6 +10,7 @@ namespace Sana.Orleans.Grains.Jobs;
 internal sealed class ChunkDispatcher
 {
     private const double RateSmoothing = 0.5; // weight of the newest chunk in a GPU's measured images/s
+    private const double CopyMargin = 2; // re-run a straggler's images only where that halves their wait: not for jitter
 
     private readonly SortedSet<int> _pending = [];
     private readonly HashSet<int> _done = [];
@@ -138,8 +139,9 @@ internal sealed class ChunkDispatcher
 
     /// <summary>
     /// Nothing waits but chunks are still out on slower GPUs: this idle GPU re-runs part of the chunk that would end
-    /// last - its images no other GPU re-runs yet, shared with the other idle GPUs - when it can end them sooner: that
-    /// chunk's GPU is measured slower, or (not measured yet) has been running longer than this GPU needs for all of it.
+    /// last - its images no other GPU re-runs yet, shared with the other idle GPUs - when it can end them in half the
+    /// time left: that chunk's GPU is measured slower, or (not measured yet) has been running more than twice as long
+    /// as this GPU needs for all of it.
     /// Whichever run of an image finishes first counts; an idle GPU costs nothing at the tail of a job.
     /// </summary>
     private int[]? TryCopyStraggler(string gpuId, int capacity, int gpuCount)
@@ -156,7 +158,7 @@ internal sealed class ChunkDispatcher
         {
             var open = flight.Chunk.Where(i => !_done.Contains(i) && _inFlight.Values.Count(f => f.Chunk.Contains(i)) == 1).ToArray();
             var end = SecondsLeft(other, now);
-            var overdue = end is null && _time.GetElapsedTime(flight.Started, now).TotalSeconds > flight.Chunk.Length / rate;
+            var overdue = end is null && _time.GetElapsedTime(flight.Started, now).TotalSeconds > CopyMargin * flight.Chunk.Length / rate;
             if (open.Length > 0 && (end > 1 / rate || overdue) && (end ?? double.PositiveInfinity) > bestEnd)
             {
                 (best, bestEnd) = (open, end ?? double.PositiveInfinity);
@@ -166,7 +168,7 @@ internal sealed class ChunkDispatcher
         // GPUs about to come back (within one image) count as idle: they share the copy out with this one.
         var idle = Math.Max(1, gpuCount - _inFlight.Keys.Count(g => (SecondsLeft(g, now) ?? double.PositiveInfinity) > 1 / rate));
         var size = best is null ? 0 : Math.Clamp((int)Math.Ceiling((double)best.Length / idle), 1, Math.Max(1, capacity));
-        if (best is null || bestEnd <= size / rate)
+        if (best is null || bestEnd <= CopyMargin * size / rate)
         {
             return null;
         }

@@ -35,17 +35,19 @@ public sealed class SpeedAwareDispatchTests
     }
 
     [Fact]
-    public void An_idle_fast_gpu_re_runs_the_chunk_of_a_gpu_that_has_run_longer_than_it_would_need()
+    public void An_idle_fast_gpu_re_runs_the_chunk_of_a_gpu_that_has_run_over_twice_as_long_as_it_would_need()
     {
         var d = new ChunkDispatcher(8, [], _clock);
         var straggler = d.TryTake("slow", 4, 2)!;
         var first = d.TryTake("fast", 4, 2)!;
         _clock.Now = 1;
-        d.Complete("fast", first); // 4 images/s; nothing waits now, the straggler has run 1 s
+        d.Complete("fast", first); // 4 images/s: 1 s for the straggler's 4 images; nothing waits now
         _clock.Now = 1.5;
+        Assert.Null(d.TryTake("fast", 4, 2)); // not yet twice as long
+        _clock.Now = 2.5;
         var copy = d.TryTake("fast", 4, 2)!;
         Assert.Equal(straggler, copy);
-        _clock.Now = 2.5;
+        _clock.Now = 3.5;
         Assert.Equal(straggler, d.Complete("fast", copy));
         Assert.True(d.IsComplete);
         Assert.Empty(d.Complete("slow", straggler)); // the late original counts nothing
@@ -71,7 +73,7 @@ public sealed class SpeedAwareDispatchTests
         var straggler = d.TryTake("slow", 2, 2)!;
         _clock.Now = 1;
         d.Complete("fast", first);
-        _clock.Now = 2;
+        _clock.Now = 2.5;
         var copy = d.TryTake("fast", 2, 2)!;
         Assert.Equal(straggler, copy);
         d.Fail("slow");
