@@ -32,7 +32,12 @@ public sealed class TestSilo : IAsyncDisposable
     public Uri HttpAddress => new(App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     /// <summary>Starts a silo named <paramref name="name"/>; <paramref name="settings"/> are extra configuration keys.</summary>
-    public static async Task<TestSilo> StartAsync(string name, IDictionary<string, string>? settings = null, int siloPort = 0, int gatewayPort = 0)
+    public static async Task<TestSilo> StartAsync(
+        string name,
+        IDictionary<string, string>? settings = null,
+        int siloPort = 0,
+        int gatewayPort = 0,
+        Action<WebApplicationBuilder>? configureHost = null)
     {
         var folder = Directory.CreateTempSubdirectory("sana-silo-").FullName;
         Directory.CreateDirectory(Path.Combine(folder, "model"));
@@ -57,7 +62,7 @@ public sealed class TestSilo : IAsyncDisposable
         }
 
         var args = config.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
-        var app = SanaSilo.Build(args, silo => silo.Services.AddSingleton<IImagePipelineFactory, FlatColourPipeline.Factory>());
+        var app = SanaSilo.Build(args, silo => silo.Services.AddSingleton<IImagePipelineFactory, FlatColourPipeline.Factory>(), configureHost);
         try
         {
             await app.StartAsync().WaitAsync(StartTimeout);

@@ -55,4 +55,16 @@ public sealed record GpuWorkerStatus(
     [property: Id(9)] long ProcessMemoryBytes,
     [property: Id(10)] GpuHealth Health,
     [property: Id(11)] string? Error,
-    [property: Id(12)] string ActivatedOn);
+    [property: Id(12)] string ActivatedOn)
+{
+    /// <summary>Fraction of the last minute (or of its life, when younger) the worker spent running chunks, 0..1.</summary>
+    [Id(13)] public double BusyFraction { get; init; }
+
+    /// <summary>
+    /// Device memory in use: the GPU's as nvidia-smi last reported it, or this process's for a CPU worker; -1 when unknown.
+    /// </summary>
+    [Id(14)] public long DeviceMemoryUsedBytes { get; init; } = -1;
+
+    /// <summary>Device memory free (GPU), or memory available to this process (CPU worker); -1 when unknown.</summary>
+    [Id(15)] public long DeviceMemoryFreeBytes { get; init; } = -1;
+}

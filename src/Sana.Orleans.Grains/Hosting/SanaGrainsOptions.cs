@@ -32,6 +32,12 @@ public sealed class SanaGrainsOptions
     /// <summary>Period of the reminder that resumes a running job after its silo crashed (Orleans' minimum is 1 minute).</summary>
     public TimeSpan ResumeReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// On a graceful stop, how long running chunks get to finish before they are cancelled and handed back (queued
+    /// chunks go back at once). Keep it below the host's shutdown timeout.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Pixel factor used to validate sizes while no GPU has registered yet (Sana's DC-AE: 32).</summary>
     public int DefaultPixelFactor { get; set; } = 32;
 
@@ -110,6 +116,10 @@ public sealed class SanaGrainsOptions
             yield return "MaxFailuresPerGpu, MaxConsecutiveFailures: must be at least 1";
         }
 
+        if (DrainTimeout < TimeSpan.Zero)
+        {
+            yield return "DrainTimeout: must not be negative";
+        }
 
         if (DefaultPixelFactor < 1)
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Sana.Orleans.Grains.Roster;
 using Sana.Orleans.Grains.Placement;
+using Sana.Orleans.Grains.Telemetry;
 using Sana.Orleans.Grains.Workers;
 
 namespace Sana.Orleans.Grains;
@@ -40,6 +41,12 @@ public static class SanaSiloBuilderExtensions
         builder.Services.TryAddSingleton<IGpuInventory>(new StaticGpuInventory([]));
         builder.Services.TryAddSingleton<IImagePipelineFactory, SanaPipelineFactory>();
         builder.Services.TryAddSingleton<IImageFileEncoder, PngImageFileEncoder>();
+        builder.Services.AddMetrics();
+        builder.Services.TryAddSingleton<LocalGpuLoads>();
+        builder.Services.TryAddSingleton<SanaMetrics>();
+        builder.Services.TryAddSingleton<IDeviceMemoryProbe, ProcessMemoryProbe>();
+        builder.Services.TryAddSingleton<WorkerDrain>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerDrainService>();
         builder.Services.AddSingleton<GpuRegistrationService>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GpuRegistrationService>());
         return builder;

@@ -45,6 +45,11 @@ internal sealed partial class GenerationJobGrain
                 for (var g = 0; g < gpus.Length; g++)
                 {
                     var gpu = gpus[(g + rotation) % gpus.Length];
+                    if (IsLeaving(gpu.GpuId))
+                    {
+                        continue;
+                    }
+
                     var capacity = gpu.Capacity * _options.MicroBatchesPerChunk;
                     if (dispatcher.TryTake(gpu.GpuId, capacity, gpus.Length) is { } indices)
                     {
@@ -117,6 +122,7 @@ internal sealed partial class GenerationJobGrain
         Signal();
         if (State.State != JobState.Running)
         {
+            RecordEnd();
             await StopReminderAsync();
             await ReleaseAdmissionAsync();
         }
@@ -135,6 +141,12 @@ internal sealed partial class GenerationJobGrain
             dispatcher.Fail(gpu.GpuId);
             await FailAsync(e.Message);
             return ChunkOutcome.Failed;
+        }
+        catch (GpuLeavingException)
+        {
+            dispatcher.Fail(gpu.GpuId); // handed back by a stopping silo: the images wait again at once, no failure
+            OnHandedBack(gpu.GpuId);
+            return ChunkOutcome.HandedBack;
         }
         catch (OperationCanceledException)
         {
@@ -178,6 +190,8 @@ internal sealed partial class GenerationJobGrain
             LogDirectoryFailed(_logger, e, JobId);
             return [];
         }
+
+        ForgetLeft(all);
 
         var now = _time.GetUtcNow();
         return [.. all.Where(g =>

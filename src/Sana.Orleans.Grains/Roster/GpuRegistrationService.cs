@@ -15,6 +15,7 @@ internal sealed partial class GpuRegistrationService(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
+    WorkerDrain drain,
     ILogger<GpuRegistrationService> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -97,6 +98,11 @@ internal sealed partial class GpuRegistrationService(
 
     private async Task RegisterAgainAsync()
     {
+        if (drain.IsLeaving)
+        {
+            return; // the silo is stopping and has taken its GPUs out of the directory
+        }
+
         try
         {
             GpuDescriptor[] gpus;

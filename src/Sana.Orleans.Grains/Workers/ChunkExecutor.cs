@@ -44,9 +44,11 @@ internal sealed partial class ChunkExecutor(
             }
 
             var image = images[i];
+            using var scope = logger.BeginScope(new Dictionary<string, object> { ["ImageIndex"] = image.Index, ["Seed"] = image.Seed });
             var file = encoder.Encode(image, settings, pipeline.Model.Name);
             var key = new ImageKey(chunk.JobId, image.Index, image.Seed, encoder.Extension);
             var reference = await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
+            LogStored(logger, gpuId, chunk.JobId, image.Index, image.Seed, reference);
             results[i] = new JobImage(image.Index, image.Seed, gpuId, reference);
         }
 

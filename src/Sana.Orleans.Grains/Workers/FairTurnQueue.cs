@@ -3,13 +3,19 @@ namespace Sana.Orleans.Grains.Workers;
 /// <summary>
 /// Lets one chunk run at a time and picks the next waiter round-robin by job, so several jobs sharing a GPU each get
 /// a turn whatever the order their chunks arrived in. A waiter whose token is cancelled leaves without running.
+/// It also measures how much of the last minute a turn was held (<see cref="BusyFraction"/>), and can send every
+/// waiter away at once (<see cref="CancelWaiting"/>: the silo is stopping and their chunks go back to their jobs).
 /// </summary>
 internal sealed class FairTurnQueue
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Queue<Waiter>> _byJob = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _jobOrder = new();
+    private readonly BusyMeter _meter = new();
     private bool _busy;
+
+    /// <summary>Fraction of the last minute (or of this queue's life) during which a turn was held.</summary>
+    public double BusyFraction => _meter.Fraction;
 
     public int Waiting
     {
@@ -42,6 +48,7 @@ internal sealed class FairTurnQueue
             if (!_busy)
             {
                 _busy = true;
+                _meter.Enter();
                 return Task.CompletedTask;
             }
 
@@ -68,6 +75,7 @@ internal sealed class FairTurnQueue
     {
         lock (_lock)
         {
+            _meter.Exit();
             while (_jobOrder.First is { } node)
             {
                 var jobId = node.Value;
@@ -95,11 +103,24 @@ internal sealed class FairTurnQueue
 
                 if (granted)
                 {
+                    _meter.Enter();
                     return;
                 }
             }
 
             _busy = false;
+        }
+    }
+
+    /// <summary>Cancels every waiter (their EnterAsync throws <see cref="OperationCanceledException"/>); the turn holder keeps it.</summary>
+    public void CancelWaiting()
+    {
+        lock (_lock)
+        {
+            foreach (var waiter in _byJob.Values.SelectMany(q => q))
+            {
+                waiter.Turn.TrySetCanceled();
+            }
         }
     }
 

@@ -64,6 +64,40 @@ public sealed partial class NvidiaSmi(ILogger<NvidiaSmi> logger)
         }
     }
 
+    /// <summary>Runs nvidia-smi with <paramref name="arguments"/>; its stdout, or null when missing, failing or slow.</summary>
+    public static async Task<string?> RunAsync(string path, string arguments, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(path, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        try
+        {
+            using var process = Process.Start(info);
+            if (process is null)
+            {
+                return null;
+            }
+
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(Timeout);
+            var stdout = process.StandardOutput.ReadToEndAsync(bound.Token);
+            _ = process.StandardError.ReadToEndAsync(bound.Token);
+            try
+            {
+                await process.WaitForExitAsync(bound.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                return null;
+            }
+
+            return process.ExitCode == 0 ? await stdout.ConfigureAwait(false) : null;
+        }
+        catch (Win32Exception)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Parses the CSV nvidia-smi prints for <see cref="QueryArguments"/>; lines it cannot read are skipped.</summary>
     public static IReadOnlyList<DiscoveredGpu> Parse(string csv)
     {

@@ -8,6 +8,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using Sana.Orleans.Silo.Health;
+using Sana.Orleans.Silo.Logging;
+using Sana.Orleans.Silo.Metrics;
+using Sana.Orleans.Silo.Web;
 using Sana.Orleans.Silo.Options;
 using System.Net;
 
@@ -15,7 +18,8 @@ namespace Sana.Orleans.Silo.Hosting;
 
 /// <summary>
 /// Makes a process a Sana silo. <see cref="AddSanaSiloCore"/> is the silo alone (for an in-process cluster inside
-/// another program); <see cref="AddSanaSilo"/> adds the HTTP side (dashboard and /health on loopback), which
+/// another program); <see cref="AddSanaSilo"/> adds the HTTP side (dashboard, /metrics, /gpus, /health on loopback,
+/// behind <see cref="HttpAccessMiddleware"/> when protected) and the console log format, which
 /// <see cref="MapSanaSilo"/> maps once the app is built.
 /// </summary>
 public static class SanaSiloHostingExtensions
@@ -29,6 +33,12 @@ public static class SanaSiloHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var silo = SiloWiring.ReadValidated<SanaSiloOptions>(builder.Configuration, SanaSiloOptions.SectionName, new SanaSiloOptionsValidator());
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(silo.HttpAddress), silo.HttpPort));
+        SanaLoggingOptions.Configure(builder.Logging, builder.Configuration);
+        if (silo.MetricsEnabled)
+        {
+            SiloMetrics.Add(builder.Services, silo);
+        }
+
         builder.AddSanaSiloCore(siloBuilder =>
         {
             if (silo.DashboardEnabled)
@@ -59,11 +69,15 @@ public static class SanaSiloHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> and, when enabled, the dashboard under <c>Sana:Silo:DashboardPath</c>.</summary>
+    /// <summary>
+    /// Maps <c>/health</c> and, when enabled, the dashboard under <c>Sana:Silo:DashboardPath</c>, the Prometheus endpoint
+    /// (<c>Sana:Silo:MetricsPath</c>) and the GPU page (<c>/gpus</c>, <c>/api/gpus</c>), all behind the access check.
+    /// </summary>
     public static WebApplication MapSanaSilo(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var silo = app.Services.GetRequiredService<IOptions<SanaSiloOptions>>().Value;
+        app.UseMiddleware<HttpAccessMiddleware>();
         app.MapGet("/health", async (SiloHealth health, CancellationToken cancellationToken) =>
         {
             var report = await health.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -72,6 +86,16 @@ public static class SanaSiloHostingExtensions
         if (silo.DashboardEnabled)
         {
             app.MapOrleansDashboard(routePrefix: silo.DashboardPath.TrimEnd('/'));
+        }
+
+        if (silo.MetricsEnabled)
+        {
+            SiloMetrics.Map(app, silo);
+        }
+
+        if (silo.GpuPageEnabled)
+        {
+            GpuPage.Map(app);
         }
 
         return app;

@@ -11,6 +11,9 @@ using Sana.Orleans.Grains;
 using Sana.Orleans.Grains.Workers;
 using Sana.Orleans.Silo.Gpus;
 using Sana.Orleans.Silo.Health;
+using Sana.Orleans.Silo.Metrics;
+using Sana.Orleans.Silo.Security;
+using Sana.Orleans.Grains.Telemetry;
 using Sana.Orleans.Silo.Options;
 using Sana.Storage;
 
@@ -49,6 +52,9 @@ internal static class SiloWiring
             return new StaticGpuInventory(WorkerPlan.Build(workers, discovered));
         });
         services.TryAddSingleton<SiloHealth>();
+        services.TryAddSingleton<NvidiaSmiMemoryProbe>();
+        services.TryAddSingleton<IDeviceMemoryProbe>(sp => sp.GetRequiredService<NvidiaSmiMemoryProbe>());
+        services.AddHostedService(sp => sp.GetRequiredService<NvidiaSmiMemoryProbe>());
     }
 
     public static void ConfigureOrleans(ISiloBuilder silo, IConfiguration configuration)
@@ -60,6 +66,7 @@ internal static class SiloWiring
         configuration.GetSection(GrainsSectionName).Bind(grains);
 
         silo.Configure<SiloOptions>(o => o.SiloName = options.Name);
+        silo.UseSanaTls(SanaTls.Read(configuration));
         silo.Services.AddOptions<ClusterMembershipOptions>().Bind(configuration.GetSection(MembershipSectionName));
         silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
         if (cluster.Clustering == ClusteringKind.AzureTable)

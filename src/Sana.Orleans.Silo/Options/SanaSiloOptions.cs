@@ -54,4 +54,18 @@ public sealed class SanaSiloOptions
 
     /// <summary>Path the dashboard is served under.</summary>
     public string DashboardPath { get; set; } = "/dashboard";
+
+    /// <summary>Serve the Prometheus scrape endpoint (<see cref="MetricsPath"/>) of the "Sana.Orleans" meter.</summary>
+    public bool MetricsEnabled { get; set; } = true;
+
+    public string MetricsPath { get; set; } = "/metrics";
+
+    /// <summary>Serve the live GPU page (/gpus) and its JSON (/api/gpus): every GPU grain of the cluster with its load.</summary>
+    public bool GpuPageEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Who may use the HTTP surface (dashboard, metrics, GPU page, health). Required when <see cref="HttpAddress"/> is
+    /// not a loopback address: the silo refuses to start with an open admin port on the network.
+    /// </summary>
+    public HttpAccessOptions HttpAccess { get; set; } = new();
 }

@@ -47,6 +47,18 @@ public sealed class SanaSiloOptionsValidator : IValidateOptions<SanaSiloOptions>
             {
                 problems.Add($"{P}DashboardPath: '{o.DashboardPath}' must start with '/'");
             }
+
+            if (o.MetricsEnabled && (string.IsNullOrWhiteSpace(o.MetricsPath) || o.MetricsPath[0] != '/'))
+            {
+                problems.Add($"{P}MetricsPath: '{o.MetricsPath}' must start with '/'");
+            }
+
+            problems.AddRange(o.HttpAccess.Problems(P + "HttpAccess:"));
+            if (IPAddress.TryParse(o.HttpAddress, out var address) && !IPAddress.IsLoopback(address) && !o.HttpAccess.IsProtected)
+            {
+                problems.Add($"{P}HttpAddress: '{o.HttpAddress}' is not loopback, so the dashboard, metrics, GPU page and health "
+                    + $"need protection: set {P}HttpAccess:ApiKey or {P}HttpAccess:BasicUser and {P}HttpAccess:BasicPassword");
+            }
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
@@ -104,6 +116,11 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         if (o.MicroBatch < 0 || o.MaxMicroBatch < 1 || o.MemoryPerImageMiB < 1)
         {
             problems.Add($"{P}MicroBatch (>= 0), {P}MaxMicroBatch (>= 1), {P}MemoryPerImageMiB (>= 1): out of range");
+        }
+
+        if (o.MemorySampleInterval < TimeSpan.FromMilliseconds(100))
+        {
+            problems.Add($"{P}MemorySampleInterval: {o.MemorySampleInterval} must be at least 00:00:00.1");
         }
 
         if (o.CpuIntraOpThreads < 0)

@@ -21,6 +21,9 @@ public sealed class WorkerOptions
 
     public string NvidiaSmiPath { get; set; } = "nvidia-smi";
 
+    /// <summary>How often GPU memory is sampled through nvidia-smi for the memory gauges and the GPU page.</summary>
+    public TimeSpan MemorySampleInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>CPU workers when no GPU is configured or found; 0 makes a silo without workers (jobs and directory only).</summary>
     public int CpuWorkers { get; set; } = 1;
 
