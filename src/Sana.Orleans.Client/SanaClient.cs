@@ -14,6 +14,7 @@ public sealed class SanaClient(IGrainFactory grains) : ISanaClient
     public async Task<string> SubmitAsync(ImageJobRequest request, string? jobId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        JobRequestText.EnsureEncodable(request);
         var id = string.IsNullOrWhiteSpace(jobId) ? NewJobId() : jobId;
         await grains.GetGrain<IGenerationJobGrain>(id).Submit(request).WaitAsync(cancellationToken).ConfigureAwait(false);
         return id;

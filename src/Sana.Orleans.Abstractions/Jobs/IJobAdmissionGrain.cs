@@ -28,7 +28,7 @@ public interface IJobAdmissionGrain : IGrainWithIntegerKey
     Task<AdmissionLoad> GetLoad();
 }
 
-/// <summary>What the door holds now, the most it ever held, and how many submissions it turned away.</summary>
+/// <summary>What the door holds now, the most it ever held, how many submissions it turned away and how many wait.</summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("sana.AdmissionLoad")]
@@ -39,4 +39,5 @@ public sealed record AdmissionLoad(
     [property: Id(3)] long PeakImages,
     [property: Id(4)] long Rejected,
     [property: Id(5)] int MaxQueuedJobs,
-    [property: Id(6)] long MaxQueuedImages);
+    [property: Id(6)] long MaxQueuedImages,
+    [property: Id(7)] int Waiting);

@@ -1,20 +1,27 @@
 using System.Globalization;
-using Sana.Orleans.Jobs;
 
 namespace Sana.Orleans.Grains.Jobs;
 
 /// <summary>
 /// The admission bookkeeping without Orleans: jobs held with their images and when they last renewed; a submission
-/// that would pass a limit is refused with the limit it hit. Admissions not renewed within the lease lapse.
+/// that would pass a limit is refused with the limit it hit. Refused submissions queue in arrival order: a free slot
+/// goes to the longest-waiting one that comes back for it, never to a newcomer, so no submission starves under
+/// sustained load. A waiter that does not come back within three of its retry-afters loses its place; admissions not
+/// renewed within the lease lapse.
 /// </summary>
-internal sealed class JobAdmission(int maxJobs, long maxImages, TimeSpan lease, TimeProvider time)
+internal sealed class JobAdmission(int maxJobs, long maxImages, TimeSpan lease, TimeSpan retryAfter, TimeProvider time)
 {
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(2);
     private readonly Dictionary<string, (int Images, DateTimeOffset Seen)> _jobs = new(StringComparer.Ordinal);
+    private readonly LinkedList<Waiter> _waiting = new();
+    private readonly Dictionary<string, LinkedListNode<Waiter>> _waiters = new(StringComparer.Ordinal);
     private long _images;
 
     public int Jobs => _jobs.Count;
 
     public long Images => _images;
+
+    public int Waiting => _waiting.Count;
 
     public int PeakJobs { get; private set; }
 
@@ -22,35 +29,60 @@ internal sealed class JobAdmission(int maxJobs, long maxImages, TimeSpan lease, 
 
     public long Rejected { get; private set; }
 
-    /// <summary>Null when admitted (or already held); otherwise the limit that refused it.</summary>
-    public string? TryAdmit(string jobId, int images)
+    /// <summary>Null when admitted (or already held); otherwise the limit that refused it and when to come back.</summary>
+    public (string Limit, TimeSpan RetryAfter)? TryAdmit(string jobId, int images)
     {
-        Lapse();
+        var now = time.GetUtcNow();
+        Lapse(now);
         if (_jobs.ContainsKey(jobId))
         {
             Hold(jobId, images);
             return null;
         }
 
-        string? refused = null;
-        if (_jobs.Count + 1 > maxJobs)
+        // Those queued ahead of this submission (all of them for a newcomer) go first.
+        var (jobsAhead, imagesAhead) = (0, 0L);
+        for (var node = _waiting.First; node is not null && node.Value.JobId != jobId; node = node.Next)
         {
-            refused = string.Create(CultureInfo.InvariantCulture, $"{_jobs.Count} jobs queued, the limit is {maxJobs} (Sana:Grains:MaxQueuedJobs)");
+            (jobsAhead, imagesAhead) = (jobsAhead + 1, imagesAhead + node.Value.Images);
         }
-        else if (_images + images > maxImages)
+
+        string? refused = null;
+        if (_jobs.Count + jobsAhead + 1 > maxJobs)
         {
             refused = string.Create(CultureInfo.InvariantCulture,
-                $"{_images} images queued, {images} more would pass the limit of {maxImages} (Sana:Grains:MaxQueuedImages)");
+                $"{_jobs.Count} jobs queued and {jobsAhead} waiting ahead, the limit is {maxJobs} (Sana:Grains:MaxQueuedJobs)");
         }
-
-        if (refused is not null)
+        else if (_images + imagesAhead + images > maxImages)
         {
-            Rejected++;
-            return refused;
+            refused = string.Create(CultureInfo.InvariantCulture,
+                $"{_images} images queued and {imagesAhead} waiting ahead, {images} more would pass the limit of {maxImages} (Sana:Grains:MaxQueuedImages)");
         }
 
-        Hold(jobId, images);
-        return null;
+        if (refused is null)
+        {
+            if (_waiters.Remove(jobId, out var node))
+            {
+                _waiting.Remove(node);
+            }
+
+            Hold(jobId, images);
+            return null;
+        }
+
+        Rejected++;
+        var wait = retryAfter * Math.Clamp(1 + (jobsAhead / Math.Max(1, maxJobs)), 1, 10);
+        var waiter = new Waiter(jobId, images, now + (wait * 3) + Grace);
+        if (_waiters.TryGetValue(jobId, out var existing))
+        {
+            existing.Value = waiter;
+        }
+        else
+        {
+            _waiters[jobId] = _waiting.AddLast(waiter);
+        }
+
+        return (refused, wait);
     }
 
     public void Hold(string jobId, int images)
@@ -74,12 +106,26 @@ internal sealed class JobAdmission(int maxJobs, long maxImages, TimeSpan lease, 
         }
     }
 
-    private void Lapse()
+    private void Lapse(DateTimeOffset now)
     {
-        var before = time.GetUtcNow() - lease;
-        foreach (var (jobId, entry) in _jobs.Where(j => j.Value.Seen < before).ToArray())
+        var before = now - lease;
+        foreach (var (jobId, _) in _jobs.Where(j => j.Value.Seen < before).ToArray())
         {
             Release(jobId);
         }
+
+        for (var node = _waiting.First; node is not null;)
+        {
+            var next = node.Next;
+            if (node.Value.Until < now)
+            {
+                _waiting.Remove(node);
+                _waiters.Remove(node.Value.JobId);
+            }
+
+            node = next;
+        }
     }
+
+    private sealed record Waiter(string JobId, int Images, DateTimeOffset Until);
 }

@@ -12,11 +12,15 @@ namespace Sana.Orleans.Grains.Jobs;
 internal sealed class JobAdmissionGrain(IOptions<SanaGrainsOptions> options) : Grain, IJobAdmissionGrain
 {
     private readonly JobAdmission _admission = new(
-        options.Value.MaxQueuedJobs, options.Value.MaxQueuedImages, options.Value.AdmissionRenewInterval * 4, TimeProvider.System);
+        options.Value.MaxQueuedJobs,
+        options.Value.MaxQueuedImages,
+        options.Value.AdmissionRenewInterval * 4,
+        options.Value.BusyRetryAfter,
+        TimeProvider.System);
 
     public Task Admit(string jobId, int images) =>
-        _admission.TryAdmit(jobId, images) is { } limit
-            ? Task.FromException(new ClusterBusyException(limit, options.Value.BusyRetryAfter))
+        _admission.TryAdmit(jobId, images) is { } busy
+            ? Task.FromException(new ClusterBusyException(busy.Limit, busy.RetryAfter))
             : Task.CompletedTask;
 
     public Task Renew(string jobId, int images)
@@ -33,5 +37,5 @@ internal sealed class JobAdmissionGrain(IOptions<SanaGrainsOptions> options) : G
 
     public Task<AdmissionLoad> GetLoad() => Task.FromResult(new AdmissionLoad(
         _admission.Jobs, _admission.Images, _admission.PeakJobs, _admission.PeakImages, _admission.Rejected,
-        options.Value.MaxQueuedJobs, options.Value.MaxQueuedImages));
+        options.Value.MaxQueuedJobs, options.Value.MaxQueuedImages, _admission.Waiting));
 }

@@ -17,6 +17,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public const string StoreRootKey = "Sana:Rel:StoreRoot";
     public const string MaxQueuedJobsKey = "Sana:Rel:MaxQueuedJobs";
     public const string MaxQueuedImagesKey = "Sana:Rel:MaxQueuedImages";
+    public const string BusyRetryAfterMsKey = "Sana:Rel:BusyRetryAfterMs";
     public static readonly TimeSpan Bound = TimeSpan.FromMinutes(4);
 
     private ReliabilityCluster(TestCluster cluster, FileImageStore store)

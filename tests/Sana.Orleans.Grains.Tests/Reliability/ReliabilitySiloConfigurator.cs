@@ -35,7 +35,7 @@ public sealed class ReliabilitySiloConfigurator : ISiloConfigurator
             o.GpuProbeInterval = TimeSpan.FromSeconds(1);
             o.StoreRetryInitialDelay = TimeSpan.FromMilliseconds(50);
             o.StoreRetryMaxDelay = TimeSpan.FromMilliseconds(500);
-            o.BusyRetryAfter = TimeSpan.FromMilliseconds(200);
+            o.BusyRetryAfter = TimeSpan.FromMilliseconds(int.Parse(config[ReliabilityCluster.BusyRetryAfterMsKey] ?? "200", System.Globalization.CultureInfo.InvariantCulture));
             o.MaxQueuedJobs = int.Parse(config[ReliabilityCluster.MaxQueuedJobsKey] ?? "10000", System.Globalization.CultureInfo.InvariantCulture);
             o.MaxQueuedImages = long.Parse(config[ReliabilityCluster.MaxQueuedImagesKey] ?? "10000000", System.Globalization.CultureInfo.InvariantCulture);
         });
