@@ -30,6 +30,7 @@ def parse_args():
     p.add_argument("--sana", default=os.environ.get("SANA", "dotnet .gpu/app/sana.dll"), help="how to run the sana CLI")
     p.add_argument("--out", default=os.environ.get("OUT", "out"))
     p.add_argument("--work", default=os.environ.get("WORK", "/tmp/sana-scaling"), help="silo logs, images (not under $OUT)")
+    p.add_argument("--single-ips", type=float, help="one GPU's images/s from an earlier call (when 'single' is not run)")
     p.add_argument("--ready-timeout", type=float, default=300)
     a = p.parse_args()
     if a.cpu_smoke:
@@ -205,7 +206,7 @@ def main():
         res["stages"][stage] = r
         print(f"[{stage}] {json.dumps({k: v for k, v in r.items() if k not in ('workers', 'static')})}", flush=True)
         (out / "scaling.json").write_text(json.dumps(res, indent=2))
-    one = res["stages"].get("single", {}).get("images_per_s")
+    one = res["stages"].get("single", {}).get("images_per_s") or args.single_ips
     for s in ("one-silo", "two-silos"):
         r = res["stages"].get(s, {})
         if one and r.get("images_per_s"):
