@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Sana.Orleans.Silo.Security;
 using Sana.Orleans.Client;
 
 namespace Sana.Cli.Cluster;
@@ -14,11 +16,14 @@ internal static class ClusterClient
     public static IHost Build(string address, string clusterId, bool verbose = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // TLS settings (Sana__Tls__Enabled, Sana__Tls__CertificatePath, ...) come from the environment, like a silo's.
+        builder.Configuration.AddEnvironmentVariables();
+        var tls = SanaTls.Read(builder.Configuration);
         QuietConsoleLogging.Apply(builder.Logging, verbose);
         var deadline = DateTimeOffset.UtcNow + ConnectTimeout;
         builder.Services.AddSanaClient(
             o => ClusterAddress.Apply(address, clusterId, o),
-            client => client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+            client => client.UseSanaTls(tls).UseConnectionRetryFilter(async (_, cancellationToken) =>
             {
                 if (DateTimeOffset.UtcNow >= deadline)
                 {

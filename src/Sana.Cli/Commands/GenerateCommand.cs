@@ -81,7 +81,17 @@ internal static class GenerateCommand
     private static async Task<int> RunOnClusterAsync(GenerateRequest request, CancellationToken cancellationToken)
     {
         var job = request.Job with { Width = request.Width ?? request.Job.Width, Height = request.Height ?? request.Job.Height };
-        using var host = ClusterClient.Build(request.Cluster!, request.ClusterId, request.Verbose);
+        IHost built;
+        try
+        {
+            built = ClusterClient.Build(request.Cluster!, request.ClusterId, request.Verbose);
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            return BadInput(string.Join("; ", e.Failures));
+        }
+
+        using var host = built;
         try
         {
             await host.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,11 @@ internal static class WorkersCommand
             Console.Error.WriteLine($"sana workers: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            Console.Error.WriteLine($"sana workers: {string.Join("; ", e.Failures)}");
+            return ExitCodes.BadInput;
+        }
 
         using (host)
         {
