@@ -29,7 +29,10 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
         var after = await ScrapeAsync(http);
         output.WriteLine(after);
 
-        Assert.Equal(6, Scrape.Sum(after, "sana_gpu_images_total") - Scrape.Sum(before, "sana_gpu_images_total"));
+        // Every image counts once at least; an idle GPU may re-run a straggler's chunk (the job keeps the first
+        // result), and the counter counts GPU work, so a re-run image may count twice.
+        var made = Scrape.Sum(after, "sana_gpu_images_total") - Scrape.Sum(before, "sana_gpu_images_total");
+        Assert.InRange(made, 6, 12);
         Assert.True(Scrape.Sum(after, "sana_gpu_images_total", ("gpu", "metered/gpu0"), ("silo", "metered"), ("device", "cpu")) >= 0);
         Assert.True(Scrape.Sum(after, "sana_gpu_chunk_duration_seconds_count") > Scrape.Sum(before, "sana_gpu_chunk_duration_seconds_count"));
         Assert.Equal(1, Scrape.Sum(after, "sana_job_duration_seconds_count", ("state", "Completed")));
