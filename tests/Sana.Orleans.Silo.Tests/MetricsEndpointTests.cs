@@ -26,7 +26,19 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
         var jobId = await sana.SubmitAsync(request, "metered-job");
         await sana.WatchAsync(jobId).ToListAsync().AsTask().WaitAsync(Bound);
         Assert.Equal(JobState.Completed, (await sana.GetStatusAsync(jobId)).State);
+
+        // Gauges are sampled in the background: scrape until the job's images show (bounded), then check the rest.
         var after = await ScrapeAsync(http);
+        using (var bound = new CancellationTokenSource(Bound))
+        {
+            while (Scrape.Sum(after, "sana_gpu_images_total") - Scrape.Sum(before, "sana_gpu_images_total") < 6
+                || Scrape.Sum(after, "sana_gpu_images_rate_per_second") <= 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), bound.Token);
+                after = await ScrapeAsync(http);
+            }
+        }
+
         output.WriteLine(after);
 
         // Every image counts once at least; an idle GPU may re-run a straggler's chunk (the job keeps the first
