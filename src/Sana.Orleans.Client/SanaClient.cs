@@ -23,14 +23,30 @@ public sealed class SanaClient(IGrainFactory grains) : ISanaClient
     public async IAsyncEnumerable<JobProgress> WatchAsync(string jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var job = grains.GetGrain<IGenerationJobGrain>(jobId);
-        var status = await job.GetStatus().WaitAsync(cancellationToken).ConfigureAwait(false);
+        JobStatus? status = null;
         var seen = new HashSet<int>();
         var failures = 0;
         while (true)
         {
+            if (status is null)
+            {
+                // The job's silo may have just died: the first call may fail until membership has noticed.
+                try
+                {
+                    status = await job.GetStatus().WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsTransient(e, cancellationToken) && ++failures <= MaxWatchRetries)
+                {
+                    await Task.Delay(Backoff(failures), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+            }
+
             // The job grain's silo may die mid-watch; the job resumes elsewhere, so the watch does too. A resumed watch
-            // replays the images already done, and each index is reported once.
-            var stream = job.Watch(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false).GetAsyncEnumerator();
+            // replays the images already done, and each index is reported once. A stream of a dead activation may hang
+            // instead of failing: silence is checked against the job's status (see NextAsync).
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var stream = job.Watch(attempt.Token).GetAsyncEnumerator(attempt.Token);
             var ended = false;
             try
             {
@@ -39,7 +55,7 @@ public sealed class SanaClient(IGrainFactory grains) : ISanaClient
                     JobImage image;
                     try
                     {
-                        if (!await stream.MoveNextAsync())
+                        if (!await NextAsync(stream, job, seen.Count, attempt, cancellationToken).ConfigureAwait(false))
                         {
                             ended = true;
                             break;
@@ -61,7 +77,15 @@ public sealed class SanaClient(IGrainFactory grains) : ISanaClient
             }
             finally
             {
-                await stream.DisposeAsync();
+                await attempt.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await stream.DisposeAsync().AsTask().WaitAsync(StreamDisposeTimeout, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException or EnumerationAbortedException)
+                {
+                    // the stream's activation is gone; nothing to release there
+                }
             }
 
             if (ended)
@@ -69,15 +93,69 @@ public sealed class SanaClient(IGrainFactory grains) : ISanaClient
                 yield break;
             }
 
-            await Task.Delay(WatchRetryDelay * failures, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Backoff(failures), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Consecutive broken watches (no image in between) tolerated before the error reaches the caller.</summary>
-    public const int MaxWatchRetries = 30;
+    /// <summary>
+    /// The next image of a watch stream. While it is silent for <see cref="SilenceProbeInterval"/>, asks the job's status:
+    /// a job with more images done than this watch has seen, or finished, means the stream belongs to an activation
+    /// that died (its silo was killed) and a fresh watch is needed; a status call that fails means the same.
+    /// </summary>
+    private static async Task<bool> NextAsync(
+        IAsyncEnumerator<JobImage> stream, IGenerationJobGrain job, int seen,
+        CancellationTokenSource attempt, CancellationToken cancellationToken)
+    {
+        var move = stream.MoveNextAsync().AsTask();
+        while (true)
+        {
+            var first = await Task.WhenAny(move, Task.Delay(SilenceProbeInterval, cancellationToken)).ConfigureAwait(false);
+            if (first == move)
+            {
+                return await move.ConfigureAwait(false);
+            }
 
-    /// <summary>Back-off step between watch attempts; attempt n waits n steps.</summary>
-    public static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(1);
+            cancellationToken.ThrowIfCancellationRequested();
+            JobStatus status;
+            try
+            {
+                status = await job.GetStatus().WaitAsync(SilenceProbeTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTransient(e, cancellationToken))
+            {
+                status = new JobStatus(job.GetPrimaryKeyString(), JobState.None, 0, int.MaxValue, 0, 0, e.Message, null, null);
+            }
+
+            if (status.Completed > seen || status.IsFinished)
+            {
+                await attempt.CancelAsync().ConfigureAwait(false);
+                _ = move.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw new TimeoutException($"the watch of job {job.GetPrimaryKeyString()} went silent while the job went on; watching again");
+            }
+        }
+    }
+
+    /// <summary>Silence on a watch after which the job's status is checked.</summary>
+    public static readonly TimeSpan SilenceProbeInterval = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan SilenceProbeTimeout = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan StreamDisposeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive broken watches (no image in between) tolerated before the error reaches the caller (about 5 minutes).</summary>
+    public const int MaxWatchRetries = 150;
+
+    /// <summary>First back-off between watch attempts; it doubles per failed attempt up to <see cref="MaxWatchRetryDelay"/>.</summary>
+    public static readonly TimeSpan WatchRetryDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Longest back-off between watch attempts: short, so a watch picks the job up again soon after membership has
+    /// declared a dead silo dead (the call that reactivates the job grain elsewhere is the watch's next attempt).
+    /// </summary>
+    public static readonly TimeSpan MaxWatchRetryDelay = TimeSpan.FromSeconds(2);
+
+    private static TimeSpan Backoff(int failures) =>
+        TimeSpan.FromTicks(Math.Min(WatchRetryDelay.Ticks << Math.Min(failures - 1, 16), MaxWatchRetryDelay.Ticks));
 
     private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested
