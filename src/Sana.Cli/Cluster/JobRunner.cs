@@ -13,11 +13,15 @@ internal sealed class JobRunner(ISanaClient client, TextWriter output, TextWrite
 {
     private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long a submission waits for a busy cluster to admit it before giving up with its busy answer.</summary>
+    private static readonly TimeSpan AdmissionWait = TimeSpan.FromMinutes(10);
+
     /// <summary>Submits and follows the job; <paramref name="header"/> is printed once the cluster has accepted it.</summary>
     public async Task<JobStatus> RunAsync(ImageJobRequest request, string jobId, string header, CancellationToken cancellationToken)
     {
-        await client.SubmitAsync(request, jobId, CancellationToken.None).ConfigureAwait(false);
-        await progress.WriteLineAsync(header).ConfigureAwait(false);
+        // A full cluster answers "busy, retry after": wait our turn (same job id, so nothing runs twice) rather than fail.
+        var (_, busyAnswers) = await client.SubmitWhenAdmittedAsync(request, jobId, AdmissionWait, cancellationToken).ConfigureAwait(false);
+        await progress.WriteLineAsync(busyAnswers == 0 ? header : $"{header} (admitted after {busyAnswers} busy answer(s))").ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         TimeSpan? lastStatus = null;
         var gpusBusy = 0;

@@ -124,6 +124,11 @@ internal static class GenerateCommand
         {
             return BadInput(e.Message);
         }
+        catch (ClusterBusyException e)
+        {
+            Console.Error.WriteLine($"sana generate: the cluster stayed {e.Message}");
+            return ExitCodes.Failure;
+        }
 
         return status.State == JobState.Completed ? ExitCodes.Success : ExitCodes.Failure;
     }
