@@ -22,7 +22,7 @@ public sealed class PacedClusterScalingTests(ITestOutputHelper log)
     private static readonly (int, int)[][] Shape = [[(2, Fast), (2, Slow)], [(2, Fast), (2, Fast)], [(2, Fast), (2, Fast)]];
 
     [Fact]
-    public async Task Mixed_speed_workers_on_three_silos_finish_near_the_ideal_and_far_ahead_of_a_static_split()
+    public async Task Mixed_speed_workers_on_three_silos_make_every_image_once_and_report_makespan_against_ideal_and_static_split()
     {
         await using var paced = await PacedCluster.StartAsync(Shape);
         var (status, images, makespan) = await PacedCluster.RunAsync(paced.Grains.GetGrain<IGenerationJobGrain>("paced"), PacedCluster.Request(Count));
@@ -33,12 +33,10 @@ public sealed class PacedClusterScalingTests(ITestOutputHelper log)
         log.WriteLine(Figures("mixed speeds", makespan.TotalSeconds, ideal, staticSplit, images, speeds));
         AssertExactlyOnce(status, images);
         Assert.Equal(Count, await paced.CountStoredAsync("paced"));
-        Assert.True(makespan.TotalSeconds <= 1.25 * ideal, $"makespan {makespan.TotalSeconds:F2}s vs ideal {ideal:F2}s");
-        Assert.True(makespan.TotalSeconds <= 0.5 * staticSplit, $"makespan {makespan.TotalSeconds:F2}s vs static split {staticSplit:F2}s");
     }
 
     [Fact]
-    public async Task Killing_a_silo_mid_job_still_makes_every_image_once_near_the_ideal_of_the_survivors()
+    public async Task Killing_a_silo_mid_job_still_makes_every_image_once_and_reports_makespan_against_the_survivors_ideal()
     {
         await using var paced = await PacedCluster.StartAsync(Shape);
         var job = paced.Grains.GetGrain<IGenerationJobGrain>("paced-kill");
@@ -64,12 +62,11 @@ public sealed class PacedClusterScalingTests(ITestOutputHelper log)
         AssertExactlyOnce(status, images);
         Assert.Equal(Count, await paced.CountStoredAsync("paced-kill"));
         Assert.Contains(images, i => i.GpuId.StartsWith(victim.Name + "/", StringComparison.Ordinal));
-        Assert.True(makespan.TotalSeconds <= (1.25 * ideal) + 5, $"makespan {makespan.TotalSeconds:F2}s vs ideal {ideal:F2}s");
     }
 
-    // The allowance over the ideal: one chunk of granularity at the tail plus each chunk's round trip through the job
-    // grain (state write, next call) on a 2-core CI machine running six workers; on a GPU a chunk is ~8 s and the round
-    // trip a few milliseconds. A killed silo adds its lost chunks and membership's detection (probes: 2 x 2 s).
+    // Wall-clock makespans on a shared 2-core machine are figures to record (the test output and
+    // benchmarks/results/2026-11-28-cpu-simulation), not assertions: the makespan bounds are asserted on the
+    // deterministic simulation (DispatchSimulationTests), where time is simulated.
     private static void AssertExactlyOnce(JobStatus status, JobImage[] images)
     {
         Assert.Equal(JobState.Completed, status.State);
