@@ -43,6 +43,7 @@ public sealed class ProcessClusterTests(AzuriteFixture azurite, ITestOutputHelpe
         ["Sana:Membership:ProbeTimeout"] = "00:00:02",
         ["Sana:Membership:NumMissedProbesLimit"] = "2",
         ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Sana"] = "Information",
     };
 
     [Fact]
@@ -52,6 +53,22 @@ public sealed class ProcessClusterTests(AzuriteFixture azurite, ITestOutputHelpe
         var ports = FreePorts(4);
         await using var east = await SiloProcess.StartAsync("east", Settings(clusterId, ports[0], ports[1]));
         await using var west = await SiloProcess.StartAsync("west", Settings(clusterId, ports[2], ports[3]));
+        try
+        {
+            await SpreadAndKillAsync(clusterId, west);
+        }
+        finally
+        {
+            // On a failure, what each silo said is the first thing to read.
+            foreach (var silo in new[] { east, west })
+            {
+                log.WriteLine($"--- silo {silo.Name} ---\n{silo.Output}");
+            }
+        }
+    }
+
+    private async Task SpreadAndKillAsync(string clusterId, SiloProcess west)
+    {
         using var client = await StartClientAsync(clusterId);
         var sana = client.Services.GetRequiredService<ISanaClient>();
         await client.Services.GetRequiredService<IGrainFactory>().GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key)

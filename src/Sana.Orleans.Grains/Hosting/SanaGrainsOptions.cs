@@ -20,6 +20,12 @@ public sealed class SanaGrainsOptions
     /// <summary>How often a running job asks the directory for GPUs that joined.</summary>
     public TimeSpan DirectoryRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How often each silo registers its GPUs with the directory again, besides at every membership change: the
+    /// directory grain keeps its list in memory, so a fresh activation of it is full again within this period.
+    /// </summary>
+    public TimeSpan GpuRegistrationRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a job with no usable GPU waits before asking the directory again.</summary>
     public TimeSpan NoGpuRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -81,9 +87,10 @@ public sealed class SanaGrainsOptions
             yield return "MaxQueuedJobs, MaxQueuedImages: must be at least 1";
         }
 
-        if (BusyRetryAfter <= TimeSpan.Zero || AdmissionRenewInterval <= TimeSpan.Zero || GpuProbeInterval <= TimeSpan.Zero)
+        if (BusyRetryAfter <= TimeSpan.Zero || AdmissionRenewInterval <= TimeSpan.Zero || GpuProbeInterval <= TimeSpan.Zero
+            || GpuRegistrationRefreshInterval <= TimeSpan.Zero)
         {
-            yield return "BusyRetryAfter, AdmissionRenewInterval, GpuProbeInterval: must be positive";
+            yield return "BusyRetryAfter, AdmissionRenewInterval, GpuProbeInterval, GpuRegistrationRefreshInterval: must be positive";
         }
 
         if (StoreRetryInitialDelay <= TimeSpan.Zero || StoreRetryMaxDelay < StoreRetryInitialDelay || StoreRetryBudget < TimeSpan.Zero)

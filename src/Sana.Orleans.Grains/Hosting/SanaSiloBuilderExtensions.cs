@@ -37,6 +37,7 @@ public static class SanaSiloBuilderExtensions
             .Configure(o => configure?.Invoke(o))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SanaGrainsOptions>, SanaGrainsOptionsValidator>();
+        UseDirectoryThatSurvivesSiloLoss(builder);
         builder.Services.AddPlacementDirector<GpuPlacement, GpuPlacementDirector>();
         builder.Services.TryAddSingleton<IGpuInventory>(new StaticGpuInventory([]));
         builder.Services.TryAddSingleton<IImagePipelineFactory, SanaPipelineFactory>();
@@ -50,6 +51,20 @@ public static class SanaSiloBuilderExtensions
         builder.Services.AddSingleton<GpuRegistrationService>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GpuRegistrationService>());
         return builder;
+    }
+
+    /// <summary>
+    /// Orleans' default grain directory keeps each grain's registration on one silo only; when that silo dies, every
+    /// activation registered there is deactivated on the silos that survive, so killing one silo of two would also
+    /// reset a job grain, the GPU directory (empty again) and a GPU worker mid-chunk (its model reloaded) on the
+    /// survivor. The distributed directory recovers those registrations from the living activations instead. Every
+    /// silo of a cluster must use the same directory, which is why it is chosen here and not by the host.
+    /// </summary>
+    private static void UseDirectoryThatSurvivesSiloLoss(ISiloBuilder builder)
+    {
+#pragma warning disable ORLEANSEXP003 // experimental in Orleans 10; it is the directory built to fix the above
+        builder.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
     }
 
     private sealed class SanaGrainsOptionsValidator : IValidateOptions<SanaGrainsOptions>

@@ -10,6 +10,9 @@ internal sealed partial class GenerationJobGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: resuming with {Done} of {Count} images done")]
     private static partial void LogResuming(ILogger logger, string jobId, int done, int count);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: this activation ends with {Done} of {Count} images done ({Reason}); the next one resumes the job")]
+    private static partial void LogHandingOver(ILogger logger, string jobId, int done, int count, DeactivationReasonCode reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: completed {Count} images in {Seconds:F1}s")]
     private static partial void LogCompleted(ILogger logger, string jobId, int count, double seconds);
 

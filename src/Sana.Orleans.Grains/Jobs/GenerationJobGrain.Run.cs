@@ -103,12 +103,20 @@ internal sealed partial class GenerationJobGrain
         finally
         {
             // Cancelled or failed: stop this job's chunks on the GPUs (and wait until they have stopped), then keep
-            // whatever the calls still out managed to store.
-            await StopChunksAsync(inFlight.Values);
-            foreach (var (call, gpu) in inFlight)
+            // whatever the calls still out managed to store. Handed over: leave them be (see OnDeactivateAsync).
+            if (!_handedOver)
             {
-                await TryRecordAsync(dispatcher, gpu, call);
+                await StopChunksAsync(inFlight.Values);
+                foreach (var (call, gpu) in inFlight)
+                {
+                    await TryRecordAsync(dispatcher, gpu, call);
+                }
             }
+        }
+
+        if (_handedOver)
+        {
+            return;
         }
 
         if (dispatcher.IsComplete && State.State == JobState.Running)

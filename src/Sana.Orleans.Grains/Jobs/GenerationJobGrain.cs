@@ -24,6 +24,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _cancel; // one per run; cancelled, never disposed (grain lifetime)
     private Task? _run;
+    private bool _handedOver; // this activation is going away mid-run: the next one carries the job on
     private ChunkDispatcher? _dispatcher;
     private IGrainTimer? _renewal;
     private readonly Dictionary<string, DateTimeOffset> _unavailableUntil = new(StringComparer.Ordinal);
@@ -53,6 +54,24 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Deactivated while the job runs (its silo stops, or Orleans moves the grain): this activation stops dispatching
+    /// and writes no more state, and the next activation resumes from the stored state (at the next call or the resume
+    /// reminder). Only this activation's own chunk calls are cancelled (through their call tokens), never the job's
+    /// chunks by job id, which would also stop the next activation's; an image a GPU still stores is stored under the
+    /// same key and bytes whichever activation asked for it.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_run is { IsCompleted: false } run && _cancel is not null)
+        {
+            _handedOver = true;
+            LogHandingOver(_logger, JobId, State.Images.Count, State.Request!.Count, reason.ReasonCode);
+            await _cancel.CancelAsync();
+            await run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        }
     }
 
     public async Task<JobStatus> Submit(ImageJobRequest request)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Workers;
 
@@ -6,8 +7,9 @@ namespace Sana.Orleans.Grains.Roster;
 
 /// <summary>
 /// Per silo: once the silo is active, starts its GPU grains (loading each model) and registers them with the
-/// directory; registers again whenever the set of active silos changes (the directory may have died with a silo);
-/// unregisters when the silo stops. A GPU whose model fails to load is registered as Unhealthy (visible, never given
+/// directory; registers again whenever the set of active silos changes (the directory may have died with a silo) and
+/// every <see cref="SanaGrainsOptions.GpuRegistrationRefreshInterval"/> (a directory reactivated for any other reason
+/// starts empty, and a registration can race with that reactivation); unregisters when the silo stops. A GPU whose model fails to load is registered as Unhealthy (visible, never given
 /// work); when its health probe loads the model, the grain calls <see cref="UpdateAsync"/> and it is registered Ready.
 /// </summary>
 internal sealed partial class GpuRegistrationService(
@@ -16,6 +18,7 @@ internal sealed partial class GpuRegistrationService(
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
     WorkerDrain drain,
+    IOptions<SanaGrainsOptions> options,
     ILogger<GpuRegistrationService> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -46,7 +49,9 @@ internal sealed partial class GpuRegistrationService(
         await Directory.Register(silo.Name, silo.SiloAddress, started);
         var ready = started.Count(g => g.Health == GpuHealth.Ready);
         LogRegistered(logger, silo.Name, ready, inventory.Workers.Count);
-        _following = Task.Run(() => FollowMembershipAsync(_stopping.Token), CancellationToken.None);
+        _following = Task.WhenAll(
+            Task.Run(() => FollowMembershipAsync(_stopping.Token), CancellationToken.None),
+            Task.Run(() => RefreshPeriodicallyAsync(_stopping.Token), CancellationToken.None));
     }
 
     /// <summary>A GPU's descriptor changed (its health probe loaded the model): register the silo's GPUs again.</summary>
@@ -89,6 +94,21 @@ internal sealed partial class GpuRegistrationService(
                 }
 
                 known = active;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RefreshPeriodicallyAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.GpuRegistrationRefreshInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await RegisterAgainAsync();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -27,6 +27,14 @@ internal static class SiloWiring
     /// <summary>Orleans' ClusterMembershipOptions (failure detection: ProbeTimeout, NumMissedProbesLimit, ...).</summary>
     public const string MembershipSectionName = "Sana:Membership";
 
+    /// <summary>
+    /// Orleans' GrainDirectoryOptions. RangeLeaseDuration (30 s by default) is how long after a silo crashes its grains
+    /// may not be activated elsewhere (less the failure-detection window): a job whose grain died with the silo
+    /// resumes only after it. Shorter is faster recovery, at the risk of two activations if the "dead" silo was only
+    /// cut off and still running.
+    /// </summary>
+    public const string DirectorySectionName = "Sana:Directory";
+
     public static void AddOptionsAndServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SanaSiloOptions>().Bind(configuration.GetSection(SanaSiloOptions.SectionName)).ValidateOnStart();
@@ -68,6 +76,7 @@ internal static class SiloWiring
         silo.Configure<SiloOptions>(o => o.SiloName = options.Name);
         silo.UseSanaTls(SanaTls.Read(configuration));
         silo.Services.AddOptions<ClusterMembershipOptions>().Bind(configuration.GetSection(MembershipSectionName));
+        silo.Services.AddOptions<GrainDirectoryOptions>().Bind(configuration.GetSection(DirectorySectionName));
         silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
         if (cluster.Clustering == ClusteringKind.AzureTable)
         {
