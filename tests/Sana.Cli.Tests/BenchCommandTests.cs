@@ -74,4 +74,36 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Single(err.Trim().Split('\n'));
         Assert.False(File.Exists(json));
     }
+
+    [Fact]
+    public void Overhead_makes_the_same_images_directly_and_through_the_cluster_and_finds_the_bytes_identical()
+    {
+        var json = Path.Combine(_work, "overhead.json");
+        var (code, stdout, err) = SanaProcess.Run("bench", "overhead", "--count", "6", "--micro-batch", "4", "--steps", "2", "--rounds", "2", "--out", json);
+        Assert.True(code == 0, err);
+        Assert.Contains("PNG bytes identical in every round: True", stdout, StringComparison.Ordinal);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.Equal(6, root.GetProperty("images").GetInt32());
+        var rounds = root.GetProperty("rounds").EnumerateArray().ToArray();
+        Assert.Equal(2, rounds.Length);
+        Assert.All(rounds, r => Assert.True(r.GetProperty("bytes_identical").GetBoolean()));
+        Assert.All(rounds, r => Assert.True(r.GetProperty("direct_seconds").GetDouble() > 0 && r.GetProperty("cluster_seconds").GetDouble() > 0));
+        Assert.True(root.GetProperty("all_identical").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("--count", "0", "count: 0 is outside 1..10000")]
+    [InlineData("--micro-batch", "999", "micro-batch: 999 is outside 1..256")]
+    [InlineData("--rounds", "0", "rounds: 0 is outside 1..100")]
+    public void Overhead_bad_input_exits_2_with_one_line_and_writes_nothing(string option, string value, string expected)
+    {
+        var json = Path.Combine(_work, "bad-overhead.json");
+        var (code, _, err) = SanaProcess.Run("bench", "overhead", option, value, "--out", json);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err, StringComparison.Ordinal);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(File.Exists(json));
+    }
 }

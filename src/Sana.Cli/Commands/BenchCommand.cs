@@ -42,6 +42,7 @@ internal static class BenchCommand
         {
             model, device, batchSizes, steps, guidance, width, height, warmup, repeats, prompt, output, peak, sampleMs, label,
         };
+        command.Subcommands.Add(OverheadBenchCommand.Create());
         command.SetAction((parse, cancellationToken) =>
         {
             BenchRequest request;
