@@ -25,18 +25,22 @@ public sealed class FaultCluster : IAsyncDisposable
     private readonly string _gates = Directory.CreateTempSubdirectory("sana-gates-").FullName;
     private IHost? _client;
 
-    private FaultCluster(AzuriteProcess azurite, string siloConnectionString)
+    private FaultCluster(AzuriteProcess azurite, string siloConnectionString, string imageStoreConnectionString)
     {
         Azurite = azurite;
         SiloConnectionString = siloConnectionString;
+        ImageStoreConnectionString = imageStoreConnectionString;
         ClusterId = "f" + Guid.NewGuid().ToString("N")[..10];
-        Store = new BlobImageStore(new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(ClusterId), NullLogger<BlobImageStore>.Instance);
+        Store = new BlobImageStore(new BlobServiceClient(imageStoreConnectionString).GetBlobContainerClient(ClusterId), NullLogger<BlobImageStore>.Instance);
     }
 
     public AzuriteProcess Azurite { get; }
 
     /// <summary>How the silos reach Azurite (loopback, or a forwarder the silos' namespaces can reach).</summary>
     public string SiloConnectionString { get; }
+
+    /// <summary>Where the silos store images (by default the same Azurite as the tables).</summary>
+    public string ImageStoreConnectionString { get; }
 
     public string ClusterId { get; }
 
@@ -48,8 +52,8 @@ public sealed class FaultCluster : IAsyncDisposable
 
     public SiloHost this[string name] => _silos[name];
 
-    public static FaultCluster Create(AzuriteProcess azurite, string? siloConnectionString = null) =>
-        new(azurite, siloConnectionString ?? azurite.ConnectionString);
+    public static FaultCluster Create(AzuriteProcess azurite, string? siloConnectionString = null, string? imageStoreConnectionString = null) =>
+        new(azurite, siloConnectionString ?? azurite.ConnectionString, imageStoreConnectionString ?? siloConnectionString ?? azurite.ConnectionString);
 
     /// <summary>Starts the silos (in parallel), then the client, then waits until every worker is registered.</summary>
     public async Task StartAsync(IEnumerable<(string Name, string Address, string? Netns)> silos)
@@ -210,7 +214,7 @@ public sealed class FaultCluster : IAsyncDisposable
             ["Sana:Grains:MicroBatchesPerChunk"] = "3",
             ["Sana:ModelPath"] = Repository.TinyModel,
             ["Sana:ImageStore:Kind"] = "AzureBlob",
-            ["Sana:ImageStore:ConnectionString"] = SiloConnectionString,
+            ["Sana:ImageStore:ConnectionString"] = ImageStoreConnectionString,
             ["Sana:ImageStore:ContainerName"] = ClusterId,
             ["Sana:Grains:FaultGateDirectory"] = GateFolder(name),
             ["Sana:Grains:StoreRetryInitialDelay"] = "00:00:00.200",

@@ -7,11 +7,10 @@ using Sana.TestSupport;
 namespace Sana.Orleans.FaultTests;
 
 /// <summary>
-/// The blob store goes away mid-job (the silos reach Azurite's blob service through a loopback forwarder the test
-/// closes, refusing every connection, and opens again on the same port): the workers' saves fail and retry with
-/// backoff, and once the store is back the job completes with every image stored once and byte-identical to a
-/// fault-free run. (Killing Azurite itself is no fair test of this: it keeps recent metadata in memory, so a kill
-/// loses containers and blobs it had acknowledged; see docs/reliability.md.)
+/// The blob store goes away mid-job: the images live in an Azurite of their own (membership and job state stay in
+/// the fixture's), which the test stops (SIGTERM, as an operator would) and starts again on the same ports with its
+/// data. The workers' saves fail and retry with backoff, and once the store is back the job completes with every image
+/// stored once and byte-identical to a fault-free run.
 /// </summary>
 [Collection(ProcessCollection.Name)]
 public sealed partial class StoreOutageTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
@@ -19,10 +18,8 @@ public sealed partial class StoreOutageTests(AzuriteFixture azurite) : IClassFix
     [Fact]
     public async Task A_blob_store_outage_mid_job_is_retried_through_and_loses_or_changes_no_image()
     {
-        var storage = azurite.Azurite;
-        var blob = new TcpForwarder(System.Net.IPAddress.Loopback, storage.BlobPort);
-        var connection = storage.ConnectionString.Replace($":{storage.BlobPort}/", $":{blob.Port}/", StringComparison.Ordinal);
-        await using var cluster = FaultCluster.Create(storage, connection);
+        await using var imageStorage = await AzuriteProcess.StartNewAsync();
+        await using var cluster = FaultCluster.Create(azurite.Azurite, imageStoreConnectionString: imageStorage.ConnectionString);
         await cluster.StartAsync("east", "west");
         var request = KillTests.Request(4242) with { Count = 24 };
         var jobId = await cluster.Client.SubmitAsync(request, "outage");
@@ -38,12 +35,12 @@ public sealed partial class StoreOutageTests(AzuriteFixture azurite) : IClassFix
         }
 
         var down = Stopwatch.StartNew();
-        await blob.DisposeAsync();
+        await imageStorage.StopAsync();
         // Both workers have failed a save and are backing off (each attempt is the SDK's own retries, seconds long).
         await Task.WhenAll(
             cluster["east"].WaitForOutputAsync(o => Retries(o) >= 1, FaultCluster.Bound),
             cluster["west"].WaitForOutputAsync(o => Retries(o) >= 1, FaultCluster.Bound));
-        await using var restored = new TcpForwarder(System.Net.IPAddress.Loopback, storage.BlobPort, blob.Port);
+        await imageStorage.StartAsync();
         var outage = down.Elapsed;
         var back = Stopwatch.StartNew();
         var status = await cluster.WatchToEndAsync(jobId);

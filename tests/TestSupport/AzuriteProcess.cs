@@ -20,9 +20,11 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan GracefulStopTimeout = TimeSpan.FromSeconds(15);
     private readonly string _folder = Directory.CreateTempSubdirectory("sana-azurite-").FullName;
     private readonly StringBuilder _output = new();
     private Process? _process;
+    private int ClosedCountBefore { get; set; }
 
     public int BlobPort { get; private set; }
     public int QueuePort { get; private set; }
@@ -107,6 +109,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         process.OutputDataReceived += onLine;
         process.ErrorDataReceived += onLine;
         process.Exited += (_, _) => exited.TrySetResult(0);
+        ClosedCountBefore = ClosedLine().Count(Output);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -140,8 +143,35 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills Azurite (the data folder stays, for <see cref="StartAsync"/>).</summary>
+    /// <summary>
+    /// Stops Azurite the way an operator would (SIGTERM): it closes its services and writes what it holds in memory to
+    /// its folder, so <see cref="StartAsync"/> brings it back with every acknowledged container and blob. (Killed
+    /// hard, Azurite loses recent metadata that it had acknowledged; real Azure Storage never does, so tests that take
+    /// storage away use this.) Azurite 3.x closes its services on SIGTERM but its process lingers, so once all three
+    /// say they are closed (bounded), the process is killed.
+    /// </summary>
     public async Task StopAsync()
+    {
+        var process = _process;
+        if (process is null)
+        {
+            return;
+        }
+
+        if (!process.HasExited && SendTerminate(process.Id) == 0)
+        {
+            var deadline = DateTime.UtcNow + GracefulStopTimeout;
+            while (DateTime.UtcNow < deadline && !process.HasExited && ClosedLine().Count(Output) < ClosedCountBefore + 3)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+
+        await KillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Kills Azurite at once, as a crash would (the data folder stays; recent metadata may be lost).</summary>
+    public async Task KillAsync()
     {
         var process = _process;
         _process = null;
@@ -196,6 +226,22 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     }
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"Azurite (Blob|Queue|Table) service successfully closed")]
+    private static partial Regex ClosedLine();
+
+    /// <summary>SIGTERM through kill(1): .NET can only kill a process outright. 0 when the signal was sent.</summary>
+    private static int SendTerminate(int pid)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return -1;
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        kill?.WaitForExit(5000);
+        return kill is { HasExited: true } ? kill.ExitCode : -1;
+    }
 
     [GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at https?://[^:/]+:(?<port>\d+)")]
     private static partial Regex ListeningLine();
