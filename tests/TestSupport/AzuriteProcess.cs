@@ -230,7 +230,10 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     [GeneratedRegex(@"Azurite (Blob|Queue|Table) service successfully closed")]
     private static partial Regex ClosedLine();
 
-    /// <summary>SIGTERM through kill(1): .NET can only kill a process outright. 0 when the signal was sent.</summary>
+    /// <summary>
+    /// SIGTERM through the shell's built-in kill (.NET can only kill a process outright; /bin/kill needs procps, which
+    /// a bare Debian lacks). 0 when the signal was sent.
+    /// </summary>
     private static int SendTerminate(int pid)
     {
         if (OperatingSystem.IsWindows())
@@ -238,7 +241,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             return -1;
         }
 
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        using var kill = Process.Start(new ProcessStartInfo("sh", ["-c", "kill -TERM " + pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
         kill?.WaitForExit(5000);
         return kill is { HasExited: true } ? kill.ExitCode : -1;
     }
