@@ -59,7 +59,7 @@ public sealed class FaultCluster : IAsyncDisposable
     public async Task StartAsync(IEnumerable<(string Name, string Address, string? Netns)> silos)
     {
         var list = silos.ToArray();
-        var ports = FreePorts(list.Length * 2);
+        var ports = LoopbackPorts.Free(list.Length * 2);
         var started = await Task.WhenAll(list.Select((s, i) =>
             SiloHost.StartAsync(s.Name, Settings(s.Name, s.Address, ports[2 * i], ports[(2 * i) + 1]), s.Netns)));
         foreach (var silo in started)
@@ -227,22 +227,5 @@ public sealed class FaultCluster : IAsyncDisposable
             ["Logging:LogLevel:Sana"] = "Information",
             ["Logging:LogLevel:Polly"] = "Error",
         };
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0)).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Start();
-        }
-
-        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Stop();
-        }
-
-        return ports;
     }
 }

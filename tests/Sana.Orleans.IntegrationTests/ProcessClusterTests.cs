@@ -50,7 +50,7 @@ public sealed class ProcessClusterTests(AzuriteFixture azurite, ITestOutputHelpe
     public async Task A_job_spreads_over_two_silo_processes_and_completes_after_one_is_killed()
     {
         var clusterId = "p" + Guid.NewGuid().ToString("N")[..10];
-        var ports = FreePorts(4);
+        var ports = LoopbackPorts.Free(4);
         await using var east = await SiloProcess.StartAsync("east", Settings(clusterId, ports[0], ports[1]));
         await using var west = await SiloProcess.StartAsync("west", Settings(clusterId, ports[2], ports[3]));
         try
@@ -119,22 +119,5 @@ public sealed class ProcessClusterTests(AzuriteFixture azurite, ITestOutputHelpe
         var host = builder.Build();
         await host.StartAsync().WaitAsync(Bound);
         return host;
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0)).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Start();
-        }
-
-        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Stop();
-        }
-
-        return ports;
     }
 }

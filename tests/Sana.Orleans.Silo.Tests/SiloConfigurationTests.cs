@@ -1,3 +1,4 @@
+using Sana.TestSupport;
 using Sana.Orleans.Silo.Hosting;
 
 namespace Sana.Orleans.Silo.Tests;
@@ -35,7 +36,7 @@ public sealed class SiloConfigurationTests
     [Fact]
     public async Task A_missing_model_folder_is_reported_at_start_by_its_key()
     {
-        var ports = TestSilo.FreePorts(3);
+        var ports = LoopbackPorts.Free(3);
         var (code, output) = await RunAsync(
             "--Sana:ModelPath=/nonexistent/model", "--Sana:Workers:DiscoverGpus=false",
             $"--Sana:Silo:SiloPort={ports[0]}", $"--Sana:Silo:PrimarySiloPort={ports[0]}", $"--Sana:Silo:GatewayPort={ports[1]}",

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sana.TestSupport;
 using Sana.Orleans.Grains.Workers;
 using Sana.Orleans.Silo.Hosting;
 
@@ -42,7 +43,7 @@ public sealed class TestSilo : IAsyncDisposable
         var folder = Directory.CreateTempSubdirectory("sana-silo-").FullName;
         Directory.CreateDirectory(Path.Combine(folder, "model"));
         await File.WriteAllTextAsync(Path.Combine(folder, "model", "sana-model.json"), "{}");
-        var ports = FreePorts(2);
+        var ports = LoopbackPorts.Free(2);
         var config = new Dictionary<string, string>
         {
             ["Sana:Silo:Name"] = name,
@@ -77,22 +78,6 @@ public sealed class TestSilo : IAsyncDisposable
         return new TestSilo(app, folder, name);
     }
 
-    public static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Start();
-        }
-
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Stop();
-        }
-
-        return ports;
-    }
 
     public async ValueTask DisposeAsync()
     {

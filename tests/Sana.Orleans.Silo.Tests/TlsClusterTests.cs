@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sana.TestSupport;
 using Sana.Orleans.Client;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Jobs;
@@ -22,7 +23,7 @@ public sealed class TlsClusterTests
     {
         using var certificates = new TestCertificates();
         var logs = new CapturedLogs();
-        var ports = TestSilo.FreePorts(4);
+        var ports = LoopbackPorts.Free(4);
         var settings = certificates.Settings();
         settings["Logging:LogLevel:Default"] = "Debug";
         await using var first = await TestSilo.StartAsync("tls-a", settings, ports[0], ports[1], h => h.Logging.AddProvider(logs));
