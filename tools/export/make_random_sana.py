@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sana_common import log, versions  # noqa: E402
+from sana_common import build_sana_modules, log, parameter_count as count, replace_output, versions  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TOKENIZER = REPO / "tests" / "fixtures" / "tiny-sana" / "diffusers" / "tokenizer"
@@ -98,10 +98,6 @@ SCHEDULER = dict(algorithm_type="dpmsolver++", solver_order=2, solver_type="midp
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 
-def count(module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("output")
@@ -114,15 +110,12 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
-    from diffusers import AutoencoderDC, DPMSolverMultistepScheduler, SanaPipeline, SanaTransformer2DModel
-    from transformers import AutoTokenizer, Gemma2Config, Gemma2Model
+    from diffusers import DPMSolverMultistepScheduler, SanaPipeline
+    from transformers import AutoTokenizer, Gemma2Config
 
     out = Path(args.output)
-    if out.exists():
-        if not args.force:
-            log(f"{out} exists (use --force)")
-            return 2
-        shutil.rmtree(out)
+    if not replace_output(out, args.force):
+        return 2
     log(f"versions: {versions()}")
     dtype = getattr(torch, DTYPES[args.dtype])
     device = torch.device(args.device)
@@ -130,25 +123,12 @@ def main() -> int:
     tok = AutoTokenizer.from_pretrained(args.tokenizer)
     log(f"tokenizer {type(tok).__name__} from {args.tokenizer}: {len(tok)} tokens")
 
-    # Built in float32 on the device (the classes' own initialisers), then cast: a module built under a bf16
-    # default dtype would also create its buffers in bf16.
-    with torch.device(device):
-        torch.manual_seed(args.seed)
-        cfg = Gemma2Config(**GEMMA2_2B)
-        try:
-            cfg._attn_implementation = "eager"
-        except Exception as e:  # noqa: BLE001 - weights do not depend on it; loaders choose the attention
-            log(f"(could not set eager attention on the config: {e})")
-        text_encoder = Gemma2Model(cfg).to(dtype).eval()
-        log(f"text encoder: Gemma2Model {count(text_encoder) / 1e9:.3f}B parameters ({time.time() - t0:.1f}s)")
-        torch.manual_seed(args.seed + 1)
-        transformer = SanaTransformer2DModel(**TRANSFORMERS[args.config], **TRANSFORMER_COMMON).to(dtype).eval()
-        log(f"transformer: SanaTransformer2DModel {args.config}: {count(transformer) / 1e9:.3f}B parameters "
-            f"({time.time() - t0:.1f}s)")
-        torch.manual_seed(args.seed + 2)
-        vae = AutoencoderDC(**DCAE_F32C32).to(dtype).eval()
-        log(f"vae: AutoencoderDC f32c32 {count(vae) / 1e9:.3f}B parameters (decoder {count(vae.decoder) / 1e9:.3f}B), "
-            f"factor {vae.spatial_compression_ratio} ({time.time() - t0:.1f}s)")
+    text_encoder, transformer, vae = build_sana_modules(
+        Gemma2Config(**GEMMA2_2B), {**TRANSFORMERS[args.config], **TRANSFORMER_COMMON}, DCAE_F32C32, args.seed,
+        dtype=dtype, device=device)
+    log(f"text encoder: Gemma2Model {count(text_encoder) / 1e9:.3f}B parameters; transformer: SanaTransformer2DModel "
+        f"{args.config} {count(transformer) / 1e9:.3f}B; vae: AutoencoderDC f32c32 {count(vae) / 1e9:.3f}B (decoder "
+        f"{count(vae.decoder) / 1e9:.3f}B), factor {vae.spatial_compression_ratio} ({time.time() - t0:.1f}s)")
     scheduler = DPMSolverMultistepScheduler(**SCHEDULER)
     pipe = SanaPipeline(tokenizer=tok, text_encoder=text_encoder, vae=vae, transformer=transformer,
                         scheduler=scheduler)

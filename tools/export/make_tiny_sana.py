@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sana_common import default_chi, log, versions, write_json  # noqa: E402
+from sana_common import build_sana_modules, default_chi, log, parameter_count, replace_output, versions, write_json  # noqa: E402
 import tiny_corpus  # noqa: E402
 
 SEED = 20250101
@@ -219,29 +219,15 @@ def load_tokenizer(folder: Path, sp, probe: list[str]):
 
 
 def build_models(vocab_size: int):
-    import torch
-    from diffusers import AutoencoderDC, DPMSolverMultistepScheduler, SanaTransformer2DModel
-    from transformers import Gemma2Config, Gemma2Model
+    from diffusers import DPMSolverMultistepScheduler
+    from transformers import Gemma2Config
 
-    torch.manual_seed(SEED)
-    cfg = Gemma2Config(vocab_size=vocab_size, **GEMMA2)
-    try:
-        cfg._attn_implementation = "eager"
-    except Exception as e:  # noqa: BLE001 - the weights do not depend on it; loaders pick eager explicitly
-        log(f"(could not set eager attention on the config: {e})")
-    text_encoder = Gemma2Model(cfg).eval()
+    text_encoder, transformer, vae = build_sana_modules(
+        Gemma2Config(vocab_size=vocab_size, **GEMMA2), TRANSFORMER, VAE, SEED)
     log(f"text encoder: Gemma2Model, attn={text_encoder.config._attn_implementation}, "
-        f"{sum(p.numel() for p in text_encoder.parameters())} parameters")
-
-    torch.manual_seed(SEED + 1)
-    transformer = SanaTransformer2DModel(**TRANSFORMER).eval()
-    log(f"transformer: {sum(p.numel() for p in transformer.parameters())} parameters")
-
-    torch.manual_seed(SEED + 2)
-    vae = AutoencoderDC(**VAE).eval()
-    log(f"vae: {sum(p.numel() for p in vae.parameters())} parameters, "
-        f"spatial compression {vae.spatial_compression_ratio}")
-
+        f"{parameter_count(text_encoder)} parameters")
+    log(f"transformer: {parameter_count(transformer)} parameters")
+    log(f"vae: {parameter_count(vae)} parameters, spatial compression {vae.spatial_compression_ratio}")
     scheduler = DPMSolverMultistepScheduler(**SCHEDULER)
     return text_encoder, transformer, vae, scheduler
 
@@ -281,11 +267,8 @@ def main() -> int:
     from diffusers import SanaPipeline
 
     out = Path(args.output)
-    if out.exists():
-        if not args.force:
-            log(f"{out} exists (use --force)")
-            return 2
-        shutil.rmtree(out)
+    if not replace_output(out, args.force):
+        return 2
     log(f"versions: {versions()}")
     chi = default_chi()
 

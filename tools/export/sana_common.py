@@ -1,4 +1,5 @@
-"""Helpers shared by the export and fixture scripts: logging, strict JSON, versions, diffusers' default CHI."""
+"""Helpers shared by the export and fixture scripts: logging, strict JSON, versions, diffusers' default CHI, the
+output folder rule and the random Sana modules both model makers build."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import inspect
 import json
 import math
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -69,3 +71,44 @@ def add_script_dir_to_path() -> None:
     d = str(script_dir())
     if d not in sys.path:
         sys.path.insert(0, d)
+
+
+def replace_output(out: Path, force: bool) -> bool:
+    """The model makers' rule for their output folder: an existing one is replaced only with --force. False (after
+    saying why) when it exists and may not be replaced."""
+    if out.exists():
+        if not force:
+            log(f"{out} exists (use --force)")
+            return False
+        shutil.rmtree(out)
+    return True
+
+
+def build_sana_modules(gemma_config, transformer_kwargs: dict, vae_kwargs: dict, seed: int, dtype=None, device=None):
+    """Gemma-2 text encoder, Sana transformer and DC-AE with random weights from diffusers' and transformers' own
+    classes and initialisers: each module from its own seed (seed, seed + 1, seed + 2), so one module's size never
+    changes another's weights. Built in float32 on `device` and cast to `dtype` afterwards (a module built under a
+    bf16 default dtype would also create its buffers in bf16). Returns (text_encoder, transformer, vae) in eval mode."""
+    import torch
+    from diffusers import AutoencoderDC, SanaTransformer2DModel
+    from transformers import Gemma2Model
+
+    try:
+        gemma_config._attn_implementation = "eager"
+    except Exception as e:  # noqa: BLE001 - the weights do not depend on it; loaders choose the attention
+        log(f"(could not set eager attention on the config: {e})")
+    with torch.device(device if device is not None else "cpu"):
+        torch.manual_seed(seed)
+        text_encoder = Gemma2Model(gemma_config)
+        torch.manual_seed(seed + 1)
+        transformer = SanaTransformer2DModel(**transformer_kwargs)
+        torch.manual_seed(seed + 2)
+        vae = AutoencoderDC(**vae_kwargs)
+    modules = (text_encoder, transformer, vae)
+    if dtype is not None:
+        modules = tuple(m.to(dtype) for m in modules)
+    return tuple(m.eval() for m in modules)
+
+
+def parameter_count(module) -> int:
+    return sum(p.numel() for p in module.parameters())
