@@ -40,6 +40,7 @@ public static class SanaClientServiceCollectionExtensions
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
             client.UseSanaClustering(cluster);
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = cluster.GatewayListRefreshPeriod);
             configureClient?.Invoke(client);
         });
         services.AddSanaClientFacade();

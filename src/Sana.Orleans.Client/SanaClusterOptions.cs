@@ -38,6 +38,15 @@ public sealed class SanaClusterOptions
     /// <summary>Azure Table: the membership table; null keeps Orleans' default (OrleansSiloInstances).</summary>
     public string? MembershipTableName { get; set; }
 
+    /// <summary>
+    /// How often a client reads the membership table for the live gateways (Orleans' default: 1 minute). A client
+    /// routes all calls for one grain through one gateway; a silo cut off from the others but not from the client
+    /// keeps swallowing those calls (each waits out the response timeout) until the client learns from the table that
+    /// the silo was declared dead, so this is how long a client can stay stuck after a partition. One small table
+    /// query per period per client.
+    /// </summary>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The default silo gateway port, used when <see cref="GatewayPorts"/> is empty.</summary>
     public const int DefaultGatewayPort = 30000;
 

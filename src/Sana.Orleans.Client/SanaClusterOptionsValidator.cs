@@ -33,6 +33,11 @@ public sealed class SanaClusterOptionsValidator : IValidateOptions<SanaClusterOp
             problems.Add($"{Prefix}GatewayPorts: {port} is not a TCP port (1-65535)");
         }
 
+        if (options.GatewayListRefreshPeriod < TimeSpan.FromSeconds(1) || options.GatewayListRefreshPeriod > TimeSpan.FromHours(1))
+        {
+            problems.Add($"{Prefix}GatewayListRefreshPeriod: {options.GatewayListRefreshPeriod} is outside 00:00:01..01:00:00");
+        }
+
         switch (options.Clustering)
         {
             case ClusteringKind.Localhost:

@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Sana.Orleans.Client;
 using Sana.TestSupport;
 using Sana.Orleans.Silo.Hosting;
 
@@ -31,6 +35,21 @@ public sealed class SiloConfigurationTests
 
         Assert.Equal(2, code);
         Assert.Contains("Sana:Cluster:ConnectionString or Sana:Cluster:TableServiceUri", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_client_reads_the_live_gateways_every_10_s_unless_configured_and_an_absurd_period_is_named()
+    {
+        static TimeSpan RefreshOf(Action<SanaClusterOptions> configure)
+        {
+            using var provider = new ServiceCollection().AddSanaClient(configure).BuildServiceProvider();
+            return provider.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod;
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(10), RefreshOf(_ => { }));
+        Assert.Equal(TimeSpan.FromSeconds(3), RefreshOf(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(3)));
+        var problems = SanaClusterOptionsValidator.Problems(new SanaClusterOptions { GatewayListRefreshPeriod = TimeSpan.Zero });
+        Assert.Equal(["Sana:Cluster:GatewayListRefreshPeriod: 00:00:00 is outside 00:00:01..01:00:00"], problems);
     }
 
     [Fact]

@@ -186,17 +186,32 @@ internal sealed partial class GenerationJobGrain
         return ChunkOutcome.Recorded;
     }
 
+    /// <summary>
+    /// How long the dispatch loop waits for the directory: a directory grain that is being re-activated after its
+    /// silo died may not answer for the whole directory lease, and the loop must not stall behind it.
+    /// </summary>
+    private static readonly TimeSpan DirectoryCallTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>What the directory listed last; used while the directory cannot be reached.</summary>
+    private GpuDescriptor[] _lastListed = [];
+
     private async Task<GpuDescriptor[]> UsableGpusAsync(Dictionary<string, int> failuresByGpu)
     {
         GpuDescriptor[] all;
         try
         {
-            all = await Directory.GetGpus();
+            all = _lastListed = await Directory.GetGpus().WaitAsync(DirectoryCallTimeout);
         }
         catch (Exception e)
         {
+            // The directory grain died with its silo and Orleans holds it back for the directory lease (seconds to
+            // tens of seconds): carry on with the GPUs it last listed whose silos are still active.
             LogDirectoryFailed(_logger, e, JobId);
-            return [];
+            var active = _membership.CurrentSnapshot.Members.Values
+                .Where(m => m.Status == SiloStatus.Active)
+                .Select(m => m.Name)
+                .ToHashSet(StringComparer.Ordinal);
+            all = [.. _lastListed.Where(g => active.Contains(g.SiloName))];
         }
 
         ForgetLeft(all);

@@ -21,6 +21,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
     private readonly SanaGrainsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<GenerationJobGrain> _logger;
+    private readonly IClusterMembershipService _membership;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _cancel; // one per run; cancelled, never disposed (grain lifetime)
     private Task? _run;
@@ -33,8 +34,10 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
         IPersistentStateFactory states,
         IGrainContext context,
         IOptions<SanaGrainsOptions> options,
+        IClusterMembershipService membership,
         ILogger<GenerationJobGrain> logger)
     {
+        _membership = membership;
         _options = options.Value;
         _state = states.Create<JobGrainState>(context, new JobStateConfiguration("job", _options.JobStorageName));
         _time = TimeProvider.System;

@@ -28,11 +28,15 @@ public sealed class GracefulLeaveTests
 
         var stopping = sana.Cluster.StopSiloAsync(victim);
         await UntilAsync(DrainOf(victim).Leaving); // the stop has begun: no new chunks go to the victim
+        Assert.False(stopping.IsCompleted, "the silo stopped with its chunk still held");
+        Assert.Equal(0, gate.Finished);
         gate.Open(); // its running chunk may now finish, and the stop waits for it
         await stopping.WaitAsync(SanaCluster.Bound);
+        Assert.True(gate.Finished >= 1, "no held chunk ran to its end"); // the stop waited; it did not cancel them
 
-        var images = await CompletedImagesAsync(sana, job);
-        Assert.Contains(images, i => i.GpuId.StartsWith(victim.Name + "/", StringComparison.Ordinal)); // its chunk counted
+        // Every index once. Whose copy of the held chunk's images counts is a race: while it was held, an idle GPU
+        // may have re-run them as a straggler's (ChunkDispatcher), and the first to finish is the one recorded.
+        await CompletedImagesAsync(sana, job);
     }
 
     [Fact]

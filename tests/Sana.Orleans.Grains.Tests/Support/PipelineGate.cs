@@ -14,11 +14,15 @@ public sealed class PipelineGate
     private static readonly ConcurrentDictionary<string, PipelineGate> Gates = new();
     private readonly ManualResetEventSlim _open = new(initialState: true);
     private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _finished;
 
     public static PipelineGate For(string clusterId, string siloName) => Gates.GetOrAdd($"{clusterId}|{siloName}", _ => new PipelineGate());
 
     /// <summary>Completes when a worker is waiting at the closed gate.</summary>
     public Task Entered => _entered.Task;
+
+    /// <summary>Generate calls behind this gate that ran to the end (not cancelled, not failed).</summary>
+    public int Finished => Volatile.Read(ref _finished);
 
     public void Close() => _open.Reset();
 
@@ -47,7 +51,9 @@ public sealed class PipelineGate
             GenerationSettings settings, IReadOnlyList<ImageSeed> seeds, int microBatchSize, IProgress<PipelineProgress>? progress, CancellationToken cancellationToken)
         {
             gate.Pass(cancellationToken);
-            return inner.Generate(settings, seeds, microBatchSize, progress, cancellationToken);
+            var images = inner.Generate(settings, seeds, microBatchSize, progress, cancellationToken);
+            Interlocked.Increment(ref gate._finished);
+            return images;
         }
 
         public void Dispose() => inner.Dispose();
