@@ -8,7 +8,8 @@
 INPUT: a diffusers Sana folder (model_index.json, tokenizer/, text_encoder/, transformer/, vae/, scheduler/).
        With --make-tiny, a tiny random one is first built there (tools/export/make_tiny_sana.py).
 OUTPUT: sana-model.json, tokenizer/ (copied), text_encoder/model.onnx, transformer/model.onnx,
-        vae_decoder/model.onnx (+ model.onnx.data when the weights go to external data).
+        vae_decoder/model.onnx (+ model.onnx.data when the weights go to external data). The manifest's "files" lists
+        every other file with its SHA-256 and size (tools/export/model_checksums.py).
 
 How each graph is made (torch.onnx.export, legacy TorchScript exporter, dynamo=False; the dynamo exporter gave
 NaN for the transformer and the DC-AE):
@@ -38,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from model_checksums import file_checksums  # noqa: E402
 from sana_common import default_chi, log, versions, write_json  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -655,6 +657,8 @@ def main() -> int:
         "vae_decoder": results["vae_decoder"]["meta"],
         "scheduler": scheduler,
         "checks": {p: [{k: v for k, v in c.items() if k != "ok"} for c in results[p]["checks"]] for p in PARTS},
+        # Last, once every other file is in place: what a silo checks a downloaded copy against (model_checksums.py).
+        "files": file_checksums(out),
     }
     write_json(manifest_path, manifest)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

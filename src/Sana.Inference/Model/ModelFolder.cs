@@ -53,21 +53,7 @@ public sealed class ModelFolder
                 $"model folder '{root}' has no {ModelManifest.FileName} (export one with tools/export/export_sana.py)");
         }
 
-        ModelManifest? manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(manifestPath), ModelManifest.JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFolderException($"{manifestPath}: not a valid manifest: {e.Message}", e);
-        }
-
-        if (manifest is null)
-        {
-            throw new ModelFolderException($"{manifestPath}: empty manifest");
-        }
-
+        var manifest = ModelManifest.Parse(File.ReadAllText(manifestPath), manifestPath);
         var folder = new ModelFolder(root, manifest);
         folder.Validate(manifestPath);
         return folder;
@@ -144,11 +130,61 @@ public sealed class ModelFolder
             RequireFile(problems, "tokenizer.json_file", tj);
         }
 
+        if (m.Files is { } files)
+        {
+            problems.AddRange(FileListProblems(files));
+        }
+
         if (problems.Count > 0)
         {
             throw new ModelFolderException($"{manifestPath}: {string.Join("; ", problems)}");
         }
     }
+
+    /// <summary>
+    /// The shape of a manifest's "files" list (paths inside the folder, each once, 64 hex digits, sizes not negative);
+    /// the hashes themselves are checked where a copy is fetched, not on every load.
+    /// </summary>
+    public static IReadOnlyList<string> FileListProblems(IReadOnlyList<ModelFileEntry> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var problems = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in files)
+        {
+            if (!IsSafeRelativePath(f.Path))
+            {
+                problems.Add($"files: path '{f.Path}' is not a relative path inside the folder");
+            }
+            else if (f.Path == ModelManifest.FileName)
+            {
+                problems.Add("files: lists the manifest itself");
+            }
+            else if (!seen.Add(f.Path))
+            {
+                problems.Add($"files: '{f.Path}' is listed twice");
+            }
+
+            if (f.Sha256 is not { Length: 64 } || !f.Sha256.All(char.IsAsciiHexDigit))
+            {
+                problems.Add($"files: '{f.Path}' has sha256 '{f.Sha256}', not 64 hex digits");
+            }
+
+            if (f.Size < 0)
+            {
+                problems.Add($"files: '{f.Path}' has a negative size");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>'/'-separated segments, none empty, "." or "..", no backslash or drive: cannot leave the folder anywhere.</summary>
+    public static bool IsSafeRelativePath(string? path) =>
+        !string.IsNullOrEmpty(path)
+        && !path.Contains('\\', StringComparison.Ordinal)
+        && !path.Contains(':', StringComparison.Ordinal)
+        && path.Split('/').All(s => s.Length > 0 && s != "." && s != ".." && !s.Any(char.IsControl));
 
     private static void RequirePositive(List<string> problems, string field, int value)
     {

@@ -23,6 +23,29 @@ public sealed record ModelManifest
     /// <summary>diffusers' scheduler_config.json as exported; parsed by the sampler factory.</summary>
     public required JsonElement Scheduler { get; init; }
 
+    /// <summary>
+    /// Every other file of the folder with its SHA-256 and size (tools/export/model_checksums.py), so a copy fetched
+    /// from blob storage can be checked before anything loads it. Null in folders exported before the list existed:
+    /// those still load from a local path; only a download needs the list.
+    /// </summary>
+    public IReadOnlyList<ModelFileEntry>? Files { get; init; }
+
+    /// <summary>Parses a manifest's text; <paramref name="source"/> (a path or a redacted URL) names it in errors.</summary>
+    /// <exception cref="ModelFolderException">not JSON, or not a manifest.</exception>
+    public static ModelManifest Parse(string json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return JsonSerializer.Deserialize<ModelManifest>(json, JsonOptions)
+                ?? throw new ModelFolderException($"{source}: empty manifest");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFolderException($"{source}: not a valid manifest: {e.Message}", e);
+        }
+    }
+
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -71,4 +94,13 @@ public sealed record VaeDecoderSection
     public int LatentChannels { get; init; }
     public int SpatialCompressionRatio { get; init; }
     public double ScalingFactor { get; init; }
+}
+
+/// <summary>One file of a model folder as the manifest lists it: path relative to the folder ('/'-separated), SHA-256 as
+/// 64 hex digits, size in bytes.</summary>
+public sealed record ModelFileEntry
+{
+    public required string Path { get; init; }
+    public required string Sha256 { get; init; }
+    public long Size { get; init; }
 }
