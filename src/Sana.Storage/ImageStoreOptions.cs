@@ -31,4 +31,14 @@ public sealed class ImageStoreOptions
 
     /// <summary>Blob store: the container; created when missing.</summary>
     public string ContainerName { get; set; } = "sana-images";
+
+    /// <summary>
+    /// Blob store: the container's own URI, instead of an account (<see cref="ConnectionString"/> or
+    /// <see cref="ServiceUri"/>) plus <see cref="ContainerName"/>. With a SAS query
+    /// (<c>https://acct.blob.core.windows.net/sana-images?sv=...&amp;sp=rwl&amp;sig=...</c>) the SAS is the credential:
+    /// it needs write ('w'; 'r' and 'l' to read and list images back), the container must exist (a container SAS cannot
+    /// create one), and the query is never logged or put into image references. Without a query,
+    /// DefaultAzureCredential is used.
+    /// </summary>
+    public Uri? ContainerUri { get; set; }
 }

@@ -22,10 +22,13 @@ public sealed class ImageStoreOptionsValidator : IValidateOptions<ImageStoreOpti
                 }
 
                 break;
+            case ImageStoreKind.AzureBlob when options.ContainerUri is not null:
+                failures.AddRange(ContainerUriProblems(options));
+                break;
             case ImageStoreKind.AzureBlob:
                 if (string.IsNullOrWhiteSpace(options.ConnectionString) && options.ServiceUri is null)
                 {
-                    failures.Add($"{Prefix}ConnectionString or {Prefix}ServiceUri: the AzureBlob store needs one of them");
+                    failures.Add($"{Prefix}ConnectionString, {Prefix}ServiceUri or {Prefix}ContainerUri: the AzureBlob store needs one of them");
                 }
 
                 if (options.ServiceUri is { IsAbsoluteUri: false })
@@ -46,6 +49,35 @@ public sealed class ImageStoreOptionsValidator : IValidateOptions<ImageStoreOpti
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Problems of a <see cref="ImageStoreOptions.ContainerUri"/>, printed without its query (the SAS).</summary>
+    private static IEnumerable<string> ContainerUriProblems(ImageStoreOptions options)
+    {
+        var uri = options.ContainerUri!;
+        var shown = BlobUris.Redact(uri);
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString) || options.ServiceUri is not null)
+        {
+            yield return $"{Prefix}ContainerUri: set it alone, without {Prefix}ConnectionString or {Prefix}ServiceUri";
+        }
+
+        if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            yield return $"{Prefix}ContainerUri: '{shown}' is not an http(s) URI";
+            yield break;
+        }
+
+        var builder = new Azure.Storage.Blobs.BlobUriBuilder(uri);
+        if (!IsValidContainerName(builder.BlobContainerName) || !string.IsNullOrEmpty(builder.BlobName))
+        {
+            yield return $"{Prefix}ContainerUri: '{shown}' does not name a container (https://<account>.blob.core.windows.net/<container>?<sas>)";
+        }
+
+        if (BlobUris.SasPermissions(uri) is { } permissions && !permissions.Contains('w', StringComparison.Ordinal))
+        {
+            yield return $"{Prefix}ContainerUri: its SAS grants '{permissions}' but storing images needs 'w' (write); "
+                + "generate it with at least 'rwl'";
+        }
     }
 
     internal static bool IsValidContainerName(string? name)

@@ -43,18 +43,34 @@ public static class ImageStoreServiceCollectionExtensions
         var loggers = services.GetRequiredService<ILoggerFactory>();
         return options.Kind switch
         {
-            ImageStoreKind.AzureBlob => new BlobImageStore(ContainerOf(options), loggers.CreateLogger<BlobImageStore>()),
+            ImageStoreKind.AzureBlob => new BlobImageStore(ContainerOf(options), loggers.CreateLogger<BlobImageStore>(), CanCreateContainer(options)),
             _ => new FileImageStore(options.Path, loggers.CreateLogger<FileImageStore>()),
         };
     }
 
-    /// <summary>A connection string when given (Azurite, keys, SAS); otherwise the service URI with DefaultAzureCredential.</summary>
-    public static BlobContainerClient ContainerOf(ImageStoreOptions options)
+    /// <summary>
+    /// The container the options name: <see cref="ImageStoreOptions.ContainerUri"/> (its SAS split off into a
+    /// credential, so the client's URI holds none; DefaultAzureCredential when it has none), else a connection string
+    /// (Azurite, keys, SAS), else the service URI with DefaultAzureCredential, plus <see cref="ImageStoreOptions.ContainerName"/>.
+    /// </summary>
+    public static BlobContainerClient ContainerOf(ImageStoreOptions options, BlobClientOptions? clientOptions = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.ContainerUri is { } containerUri)
+        {
+            var (bare, sas) = BlobUris.SplitSas(containerUri);
+            return sas is not null
+                ? new BlobContainerClient(bare, sas, clientOptions)
+                : new BlobContainerClient(bare, new DefaultAzureCredential(), clientOptions);
+        }
+
         var service = !string.IsNullOrWhiteSpace(options.ConnectionString)
-            ? new BlobServiceClient(options.ConnectionString)
-            : new BlobServiceClient(options.ServiceUri, new DefaultAzureCredential());
+            ? new BlobServiceClient(options.ConnectionString, clientOptions)
+            : new BlobServiceClient(options.ServiceUri, new DefaultAzureCredential(), clientOptions);
         return service.GetBlobContainerClient(options.ContainerName);
     }
+
+    /// <summary>A container SAS cannot create its container: with one, the store expects it to exist and says so when not.</summary>
+    public static bool CanCreateContainer(ImageStoreOptions options) =>
+        options?.ContainerUri is not { } uri || BlobUris.SplitSas(uri).Sas is null;
 }

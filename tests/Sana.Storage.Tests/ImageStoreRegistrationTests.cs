@@ -47,7 +47,7 @@ public sealed class ImageStoreRegistrationTests(AzuriteFixture azurite) : IClass
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
 
-        Assert.Contains("Sana:ImageStore:ConnectionString or Sana:ImageStore:ServiceUri", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Sana:ImageStore:ConnectionString, Sana:ImageStore:ServiceUri or Sana:ImageStore:ContainerUri", error.Message, StringComparison.Ordinal);
         Assert.Contains("Sana:ImageStore:ContainerName: 'Bad_Name'", error.Message, StringComparison.Ordinal);
     }
 }
