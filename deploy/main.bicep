@@ -65,11 +65,11 @@ param httpPort int = 8080
 
 // ---- Model and silo build ---------------------------------------------------------------------------------------
 
-@description('Model location: blob prefix (folder) of the model in the models container, e.g. "sana-1600m". The folder holds the model files and a SHA256SUMS file (sha256sum format) listing every one; each is checked after download. Empty: the tiny bundled test model.')
+@description('Model location: blob prefix (folder) of the model in the models container, e.g. "sana-1600m". The silos download it at start; its sana-model.json lists every other file with its SHA-256, and each is checked after download. Empty: the tiny bundled test model.')
 param modelBlobPrefix string = ''
 
-@description('Optional SHA-256 of the model\'s SHA256SUMS file itself (pins the exact model). Empty: the files are checked against SHA256SUMS only.')
-param modelSha256SumsDigest string = ''
+@description('Optional SHA-256 of the model\'s sana-model.json (pins the exact model; upload-model.sh prints it). Empty: the files are checked against the uploaded manifest only.')
+param modelManifestSha256 string = ''
 
 @description('Blob name of the silo build in the releases container: a .tar.gz of `dotnet publish src/Sana.Cli -r linux-x64` (see deploy/scripts/publish-silo.sh).')
 param siloPackageBlob string = 'sana-linux-x64.tar.gz'
@@ -146,6 +146,9 @@ var accountName = empty(storageAccountName) ? take('${toLower(namePrefix)}${uniq
 // Orleans' default table names for Azure Table grain storage and reminders (the silo does not rename them).
 var grainStateTableName = 'OrleansGrainState'
 var remindersTableName = 'OrleansReminders'
+// Sana:ModelPath of the silos: the model folder's blob URL, which each silo downloads and checks at start; empty keeps
+// the silo's default, the bundled tiny model.
+var modelPath = empty(modelBlobPrefix) ? '' : '${storage.outputs.blobEndpoint}${modelContainerName}/${modelBlobPrefix}/'
 
 module network 'modules/network.bicep' = {
   name: 'sana-network'
@@ -190,9 +193,8 @@ var cloudInit = reduce(
     '{{BLOB_ENDPOINT}}': storage.outputs.blobEndpoint
     '{{TABLE_ENDPOINT}}': storage.outputs.tableEndpoint
     '{{IMAGE_CONTAINER}}': imageContainerName
-    '{{MODEL_CONTAINER}}': modelContainerName
-    '{{MODEL_PREFIX}}': modelBlobPrefix
-    '{{MODEL_SUMS_SHA256}}': modelSha256SumsDigest
+    '{{MODEL_PATH}}': modelPath
+    '{{MODEL_MANIFEST_SHA256}}': modelManifestSha256
     '{{RELEASE_CONTAINER}}': releaseContainerName
     '{{SILO_PACKAGE}}': siloPackageBlob
     '{{SILO_PACKAGE_SHA256}}': siloPackageSha256

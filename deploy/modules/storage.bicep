@@ -21,7 +21,7 @@ param skuName string
 @description('Container the silos write generated images to.')
 param imageContainerName string
 
-@description('Container holding model folders (each under a prefix, with a SHA256SUMS file).')
+@description('Container holding model folders (each under a prefix; its sana-model.json lists every file with its SHA-256).')
 param modelContainerName string
 
 @description('Container holding silo builds (sana-linux-x64.tar.gz and its .sha256).')

@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
-# Downloads the silo build and the model from the cluster's storage account with the VM's managed identity, checks
-# their SHA-256 sums and installs them atomically:
-#   build: <releases>/<package>.tar.gz, checked against SANA_SILO_PACKAGE_SHA256 or <package>.sha256 beside it,
-#          unpacked into /opt/sana/releases/<sha256>, linked as /opt/sana/current
-#   model: <models>/<prefix>/SHA256SUMS (pinned by SANA_MODEL_SUMS_SHA256 when set) and every file it lists,
-#          checked with sha256sum -c, moved into /var/lib/sana/model; an empty prefix links the bundled tiny model
-# Waits (up to SANA_FETCH_TIMEOUT_SECONDS, default 90 min) for blobs that are not uploaded yet and for the role
-# assignment to reach the VM. Run it again to roll out a new build or model, then `systemctl restart sana-silo`.
+# Downloads the silo build from the cluster's storage account with the VM's managed identity, checks its SHA-256 and
+# installs it atomically: <releases>/<package>.tar.gz, checked against SANA_SILO_PACKAGE_SHA256 or <package>.sha256
+# beside it, unpacked into /opt/sana/releases/<sha256>, linked as /opt/sana/current.
+# The model is not fetched here: the silo downloads it itself from the blob folder in Sana__ModelPath
+# (/etc/sana/silo.env) into /var/lib/sana/models and checks every file against its sana-model.json (docs/deploy.md).
+# Waits (up to SANA_FETCH_TIMEOUT_SECONDS, default 90 min) for a build that is not uploaded yet and for the role
+# assignment to reach the VM. Run it again to roll out a new build, then `systemctl restart sana-silo`.
 set -euo pipefail
 
 # shellcheck source=/dev/null
 source /etc/sana/deploy.env
 endpoint="${SANA_BLOB_ENDPOINT%/}"
 deadline=$(($(date +%s) + ${SANA_FETCH_TIMEOUT_SECONDS:-5400}))
-model_dir=/var/lib/sana/model
 
 log() { echo "sana-fetch: $*"; }
 
@@ -38,14 +36,6 @@ get_blob() {
     log "waiting for $url (HTTP $status: not uploaded yet, or the role assignment has not reached this VM)"
     sleep 30
   done
-}
-
-# A path from SHA256SUMS must stay inside the model folder.
-check_relative_path() {
-  if [[ -z $1 || $1 == /* || $1 == *..* || ! $1 =~ ^[A-Za-z0-9._/-]+$ ]]; then
-    log "refusing suspicious path '$1' in SHA256SUMS"
-    return 1
-  fi
 }
 
 fetch_build() {
@@ -75,43 +65,4 @@ fetch_build() {
   rm -rf "$tmp"
 }
 
-fetch_model() {
-  if [[ -z ${SANA_MODEL_PREFIX:-} ]]; then
-    log "no model prefix: using the bundled tiny model"
-    rm -rf "$model_dir"
-    ln -sfn /opt/sana/current/models/tiny-sana "$model_dir"
-    return 0
-  fi
-  local prefix="${SANA_MODEL_PREFIX%/}" staging="${model_dir}.new" sums sum path
-  rm -rf "$staging"
-  mkdir -p "$staging"
-  get_blob "$SANA_MODEL_CONTAINER" "${prefix}/SHA256SUMS" "$staging/SHA256SUMS"
-  if [[ -n ${SANA_MODEL_SUMS_SHA256:-} ]]; then
-    echo "${SANA_MODEL_SUMS_SHA256,,}  $staging/SHA256SUMS" | sha256sum --check --strict --quiet -
-  fi
-  if [[ -f $model_dir/SHA256SUMS && ! -L $model_dir ]] && cmp -s "$model_dir/SHA256SUMS" "$staging/SHA256SUMS"; then
-    log "model ${prefix} is already installed"
-    rm -rf "$staging"
-    return 0
-  fi
-  sums=$(grep -c . "$staging/SHA256SUMS")
-  log "model ${prefix}: ${sums} files"
-  while read -r sum path; do
-    path=${path#\*}
-    [[ $sum =~ ^[0-9a-fA-F]{64}$ ]] || { log "bad line in SHA256SUMS: $sum $path"; return 1; }
-    check_relative_path "$path"
-    mkdir -p "$staging/$(dirname "$path")"
-    get_blob "$SANA_MODEL_CONTAINER" "${prefix}/${path}" "$staging/$path"
-  done <"$staging/SHA256SUMS"
-  (cd "$staging" && sha256sum --check --strict --quiet SHA256SUMS)
-  log "model ${prefix} verified"
-  chown -R root:root "$staging"
-  chmod -R u=rwX,go=rX "$staging"
-  rm -rf "${model_dir}.old"
-  if [[ -e $model_dir || -L $model_dir ]]; then mv -T "$model_dir" "${model_dir}.old"; fi
-  mv -T "$staging" "$model_dir"
-  rm -rf "${model_dir}.old"
-}
-
 fetch_build
-fetch_model

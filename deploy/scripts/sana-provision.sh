@@ -4,7 +4,7 @@
 #  2. the NVIDIA driver: Ubuntu's signed, precompiled open kernel modules for the Azure kernel (no DKMS build, works
 #     with Secure Boot), plus nvidia-smi, which the silo uses to discover GPUs
 #  3. CUDA 13 runtime libraries and cuDNN 9 (NVIDIA's Ubuntu 24.04 repository), the .NET 10 ASP.NET Core runtime
-#  4. the silo build and the model, via sana-fetch.sh (managed identity, checksums)
+#  4. the silo build, via sana-fetch.sh (managed identity, checksum); the silo downloads and checks the model itself
 #  5. sana-silo.service and sana-terminate-watch.service, enabled and started (or after a reboot, when the running
 #     kernel has no matching driver modules yet)
 # Settings come from /etc/sana/deploy.env, written by cloud-init from the deployment parameters.
@@ -64,7 +64,7 @@ apt_install aspnetcore-runtime-10.0
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
 grep -q '^DOTNET_ROOT=' /etc/sana/silo.env || echo "DOTNET_ROOT=${dotnet_root}" >> /etc/sana/silo.env
 
-log "silo build and model"
+log "silo build"
 /opt/sana/bin/sana-fetch.sh
 
 systemctl daemon-reload

@@ -49,8 +49,8 @@ public sealed class CloudInitTests
         Assert.Equal(RepoPaths.ReadText("deploy", "scripts", "sana-fetch.sh"), CloudInit.WrittenFile(root, "/opt/sana/bin/sana-fetch.sh"));
         var deploy = EnvFile.Parse(CloudInit.WrittenFile(root, "/etc/sana/deploy.env"));
         Assert.Equal("https://sanaabc123.blob.core.windows.net/", deploy["SANA_BLOB_ENDPOINT"]);
-        Assert.Equal("sana-1600m", deploy["SANA_MODEL_PREFIX"]);
         Assert.Equal("580", deploy["SANA_NVIDIA_DRIVER_BRANCH"]);
+        Assert.DoesNotContain(deploy.Keys, k => k.StartsWith("SANA_MODEL", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -80,16 +80,28 @@ public sealed class CloudInitTests
     }
 
     [Fact]
-    public void The_fetch_script_checks_the_build_and_every_model_file_against_sha256_sums()
+    public void The_fetch_script_checks_the_build_against_its_sha256_and_leaves_the_model_to_the_silo()
     {
         var script = RepoPaths.ReadText("deploy", "scripts", "sana-fetch.sh");
-        Assert.Contains("SHA256SUMS", script, StringComparison.Ordinal);
-        Assert.Contains("sha256sum --check --strict --quiet SHA256SUMS", script, StringComparison.Ordinal);
-        Assert.Contains("SANA_MODEL_SUMS_SHA256", script, StringComparison.Ordinal);
         Assert.Contains("SANA_SILO_PACKAGE_SHA256", script, StringComparison.Ordinal);
+        Assert.Contains("sha256sum --check --strict --quiet", script, StringComparison.Ordinal);
         // Managed identity, never a key or SAS: the token comes from the instance metadata service.
         Assert.Contains("metadata/identity/oauth2/token", script, StringComparison.Ordinal);
         Assert.Contains("resource=https%3A%2F%2Fstorage.azure.com%2F", script, StringComparison.Ordinal);
+        // The silo downloads and checks the model (Sana:ModelPath is a blob folder URL); no script does it twice.
+        Assert.DoesNotContain("SANA_MODEL", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("SHA256SUMS", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("/var/lib/sana/model", RepoPaths.ReadText("deploy", "scripts", "sana-provision.sh"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Main_bicep_passes_the_model_folder_url_and_the_manifest_pin_to_the_silo()
+    {
+        var expression = CompiledTemplate.MainTemplate.ModuleArgument("sana-silos", "cloudInit");
+        Assert.Contains("'{{MODEL_PATH}}'", expression, StringComparison.Ordinal);
+        Assert.Contains("parameters('modelBlobPrefix')", expression, StringComparison.Ordinal);
+        Assert.Contains("parameters('modelContainerName')", expression, StringComparison.Ordinal);
+        Assert.Contains("'{{MODEL_MANIFEST_SHA256}}', parameters('modelManifestSha256')", expression, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -47,10 +47,21 @@ public sealed class SiloEnvironmentTests
         Assert.Equal("AzureTable", env["Sana__Silo__GrainStorage"]);
         Assert.Equal("AzureBlob", env["Sana__ImageStore__Kind"]);
         Assert.Equal("https://sanaabc123.blob.core.windows.net/", env["Sana__ImageStore__ServiceUri"]);
-        Assert.Equal("/var/lib/sana/model", env["Sana__ModelPath"]);
+        Assert.Equal("https://sanaabc123.blob.core.windows.net/models/sana-1600m/", env["Sana__ModelPath"]);
         // No secrets: no connection strings, keys or SAS tokens, only identity-based endpoints.
         Assert.DoesNotContain(env, e => e.Key.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(env, e => e.Value.Contains("AccountKey", StringComparison.OrdinalIgnoreCase) || e.Value.Contains("sig=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Silos_download_the_model_into_a_cache_that_survives_reboots_and_wait_for_a_model_still_uploading()
+    {
+        var env = SiloEnv();
+        Assert.Equal("/var/lib/sana/models", env["Sana__ModelDownload__CacheDirectory"]);
+        Assert.Equal("01:30:00", env["Sana__ModelDownload__WaitForUpload"]);
+        Assert.Equal("", env["Sana__ModelDownload__ManifestSha256"]);
+        // The systemd unit lets the silo write there (and nowhere else).
+        Assert.Contains("ReadWritePaths=/var/lib/sana\n", RepoPaths.ReadText("deploy", "sana-silo.service"), StringComparison.Ordinal);
     }
 
     [Fact]

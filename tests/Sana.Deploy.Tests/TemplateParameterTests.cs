@@ -14,7 +14,7 @@ public sealed class TemplateParameterTests
     [InlineData("vmSize", "string")]
     [InlineData("instanceCount", "int")]
     [InlineData("modelBlobPrefix", "string")]
-    [InlineData("modelSha256SumsDigest", "string")]
+    [InlineData("modelManifestSha256", "string")]
     [InlineData("clusterId", "string")]
     [InlineData("serviceId", "string")]
     [InlineData("adminSshPublicKey", "string")]

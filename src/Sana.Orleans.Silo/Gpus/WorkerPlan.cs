@@ -10,11 +10,14 @@ namespace Sana.Orleans.Silo.Gpus;
 /// </summary>
 public static class WorkerPlan
 {
-    public static IReadOnlyList<GpuWorkerConfig> Build(WorkerOptions options, IReadOnlyList<DiscoveredGpu> discovered)
+    /// <param name="options">Devices, CPU workers, micro-batch settings.</param>
+    /// <param name="discovered">What nvidia-smi reported.</param>
+    /// <param name="modelFolder">The local model folder, when <see cref="WorkerOptions.ModelPath"/> is not one (a blob URL, downloaded).</param>
+    public static IReadOnlyList<GpuWorkerConfig> Build(WorkerOptions options, IReadOnlyList<DiscoveredGpu> discovered, string? modelFolder = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(discovered);
-        var modelPath = Path.GetFullPath(options.ModelPath);
+        var modelPath = Path.GetFullPath(modelFolder ?? options.ModelPath);
         var workers = new List<GpuWorkerConfig>();
         if (options.Devices.Count > 0)
         {

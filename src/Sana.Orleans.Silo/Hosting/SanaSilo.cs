@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sana.Orleans.Grains.Workers;
+using Sana.Orleans.Silo.ModelCache;
 using Sana.Orleans.Silo.Options;
 
 namespace Sana.Orleans.Silo.Hosting;
@@ -30,13 +31,14 @@ public static class SanaSilo
     }
 
     /// <summary>
-    /// Runs a silo until <paramref name="cancellationToken"/> or a stop signal. Returns 0 after a clean stop and 2 on a
-    /// configuration error, which is printed as the list of keys at fault instead of a stack trace.
+    /// Runs a silo until <paramref name="cancellationToken"/> or a stop signal. Returns 0 after a clean stop, 2 on a
+    /// configuration error, which is printed as the list of keys at fault instead of a stack trace, and 1 when the model
+    /// could not be fetched or failed its checksums, printed as one line naming the file.
     /// </summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, Action<ISiloBuilder>? configureSilo = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
-        WebApplication app;
+        WebApplication? app = null;
         try
         {
             app = Build(args, configureSilo);
@@ -51,6 +53,16 @@ public static class SanaSilo
             }
 
             return 2;
+        }
+        catch (Exception e) when (ModelDownloadException.Find(e) is { } model)
+        {
+            await output.WriteLineAsync("sana silo: model: " + model.Message).ConfigureAwait(false);
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return 1;
         }
 
         await using (app.ConfigureAwait(false))

@@ -12,6 +12,7 @@ using Sana.Orleans.Grains.Workers;
 using Sana.Orleans.Silo.Gpus;
 using Sana.Orleans.Silo.Health;
 using Sana.Orleans.Silo.Metrics;
+using Sana.Orleans.Silo.ModelCache;
 using Sana.Orleans.Silo.Security;
 using Sana.Orleans.Grains.Telemetry;
 using Sana.Orleans.Silo.Options;
@@ -44,21 +45,27 @@ internal static class SiloWiring
             .Configure(o => o.ModelPath = configuration[WorkerOptions.ModelPathKey] is { Length: > 0 } path ? path : o.ModelPath)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
+        services.AddOptions<ModelDownloadOptions>().Bind(configuration.GetSection(ModelDownloadOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelDownloadOptions>, ModelDownloadOptionsValidator>());
         services.AddOptions<SanaClusterOptions>().Bind(configuration.GetSection(SanaClusterOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SanaClusterOptions>, SanaClusterOptionsValidator>());
 
         services.AddSanaImageStore(configuration);
         services.AddSanaClientFacade();
         services.TryAddSingleton<NvidiaSmi>();
-        // Discovery runs when the silo first asks for its inventory (at start), not while the container is built.
-        services.TryAddSingleton<IGpuInventory>(sp =>
+        // A blob model is downloaded and checked when the host starts, before any hosted service (Orleans included).
+        services.TryAddSingleton<ModelFolderResolver>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelFolderResolver>());
+        // Discovery and the plan run when the silo first asks for its workers (at start, once the model folder is
+        // there), not while the container is built.
+        services.TryAddSingleton<IGpuInventory>(sp => new PlannedGpuInventory(() =>
         {
             var workers = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
             var discovered = workers.Devices.Count == 0 && workers.DiscoverGpus
                 ? sp.GetRequiredService<NvidiaSmi>().Discover(workers.NvidiaSmiPath)
                 : [];
-            return new StaticGpuInventory(WorkerPlan.Build(workers, discovered));
-        });
+            return WorkerPlan.Build(workers, discovered, sp.GetRequiredService<ModelFolderResolver>().Folder);
+        }));
         services.TryAddSingleton<SiloHealth>();
         services.TryAddSingleton<NvidiaSmiMemoryProbe>();
         services.TryAddSingleton<IDeviceMemoryProbe>(sp => sp.GetRequiredService<NvidiaSmiMemoryProbe>());

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Sana.Inference.Pipeline;
+using Sana.Orleans.Silo.ModelCache;
 
 namespace Sana.Orleans.Silo.Options;
 
@@ -87,6 +88,13 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         {
             problems.Add($"{WorkerOptions.ModelPathKey}: must name the model folder");
         }
+        else if (ModelLocation.IsUrl(o.ModelPath))
+        {
+            if (ModelLocation.Problem(o.ModelPath) is { } problem)
+            {
+                problems.Add($"{WorkerOptions.ModelPathKey}: {problem}");
+            }
+        }
         else if (!Directory.Exists(o.ModelPath))
         {
             problems.Add($"{WorkerOptions.ModelPathKey}: the model folder '{Path.GetFullPath(o.ModelPath)}' does not exist");
@@ -126,6 +134,43 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         if (o.CpuIntraOpThreads < 0)
         {
             problems.Add($"{P}CpuIntraOpThreads: {o.CpuIntraOpThreads} must be 0 or more");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+/// <summary>Rejects model download settings that could only fail later, each problem naming its key.</summary>
+public sealed class ModelDownloadOptionsValidator : IValidateOptions<ModelDownloadOptions>
+{
+    private const string P = ModelDownloadOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, ModelDownloadOptions o)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.CacheDirectory))
+        {
+            problems.Add($"{P}CacheDirectory: must name a folder");
+        }
+
+        if (!string.IsNullOrEmpty(o.ManifestSha256) && (o.ManifestSha256.Length != 64 || !o.ManifestSha256.All(char.IsAsciiHexDigit)))
+        {
+            problems.Add($"{P}ManifestSha256: '{o.ManifestSha256}' is not a SHA-256 (64 hex digits)");
+        }
+
+        if (o.WaitForUpload < TimeSpan.Zero)
+        {
+            problems.Add($"{P}WaitForUpload: {o.WaitForUpload} must not be negative");
+        }
+
+        if (o.PollInterval < TimeSpan.FromMilliseconds(100))
+        {
+            problems.Add($"{P}PollInterval: {o.PollInterval} must be at least 00:00:00.1");
+        }
+
+        if (o.MaxConcurrency is < 1 or > 64)
+        {
+            problems.Add($"{P}MaxConcurrency: {o.MaxConcurrency} is outside 1..64");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -10,7 +10,11 @@ public sealed class WorkerOptions
     public const string SectionName = "Sana:Workers";
     public const string ModelPathKey = "Sana:ModelPath";
 
-    /// <summary>The model folder every worker loads. Default: models/tiny-sana next to the executable.</summary>
+    /// <summary>
+    /// The model folder every worker loads. Default: models/tiny-sana next to the executable. May be a blob folder URL
+    /// (https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/&lt;folder&gt;/, optionally with a SAS query):
+    /// the silo then downloads and checks it at start (<see cref="ModelDownloadOptions"/>).
+    /// </summary>
     public string ModelPath { get; set; } = System.IO.Path.Combine(AppContext.BaseDirectory, "models", "tiny-sana");
 
     /// <summary>Explicit devices ("cuda:0", "cpu", ...), one worker each, instead of discovery.</summary>
