@@ -7,7 +7,8 @@ namespace Sana.Orleans.Grains.Workers;
 /// Stores one image, retrying a failing store with exponential backoff (initial delay doubling up to a maximum)
 /// for a bounded time: a store that is away for a while (Azure throttling, a restarted Azurite, a network blip)
 /// delays the chunk instead of failing it; a store away for longer than the budget fails the chunk, and the job
-/// hands its images to another GPU. Safe because a save under the same key overwrites with identical bytes.
+/// hands its images to another GPU. A store that refuses access (<see cref="ImageStoreAccessException"/>) is not
+/// retried. Safe because a save under the same key overwrites with identical bytes.
 /// </summary>
 internal sealed partial class StoreRetry(IImageStore store, SanaGrainsOptions options, TimeProvider time, ILogger logger)
 {
@@ -20,6 +21,13 @@ internal sealed partial class StoreRetry(IImageStore store, SanaGrainsOptions op
             try
             {
                 return await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImageStoreAccessException e)
+            {
+                // The store refuses this silo (a read-only SAS, a container it may not create): waiting fixes nothing,
+                // so the chunk goes back at once and the job gives its images to GPUs of other silos.
+                LogGaveUp(logger, key.JobId, key.Index, attempt, e.Message);
+                throw new ImageStoreUnavailableException($"image store refuses this silo: {e.Message}", e);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ArgumentException)
             {

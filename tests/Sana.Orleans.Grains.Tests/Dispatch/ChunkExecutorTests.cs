@@ -39,6 +39,32 @@ public sealed class ChunkExecutorTests : IDisposable
         return new ChunkRequest("job", request, [.. Enumerable.Range(0, count).Select(i => new ChunkImage(i, request.SeedOf(i)))]);
     }
 
+    [Fact]
+    public async Task A_store_that_refuses_access_is_not_retried_and_gives_the_chunk_back_at_once()
+    {
+        var refusing = new RefusingStore();
+        var retry = new StoreRetry(refusing, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance);
+        var e = await Assert.ThrowsAsync<ImageStoreUnavailableException>(
+            () => retry.SaveAsync(new ImageKey("job", 0, 1), [1, 2, 3], CancellationToken.None));
+        Assert.Equal(1, refusing.Calls);
+        Assert.Contains("refuses this silo: container 'images' may not be written", e.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class RefusingStore : IImageStore
+    {
+        public int Calls { get; private set; }
+
+        public Task<string> SaveAsync(ImageKey key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+        {
+            Calls++;
+            throw new ImageStoreAccessException("container 'images' may not be written with this credential");
+        }
+
+        public Task<byte[]?> ReadAsync(string reference, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public IAsyncEnumerable<ImageKey> ListAsync(string jobId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_store.Root))
