@@ -7,12 +7,18 @@ namespace Sana.Inference.Pipeline;
 /// DC-AE decode of final latents into pixels, one image per decoder call. Why one: ONNX Runtime's CPU kernels take
 /// other code paths for other batch sizes, and the decoder rounded a pixel of an image made in a micro-batch of 2 one
 /// step away from the same image made alone (seeds 27, 31 and 86 of the tiny model; the transformer's latents were
-/// identical), while an image must depend on its seed only (BatchIndependenceTests). Per image, the decoder sees the
-/// same input shape whatever the micro-batch. It also keeps every activation under ONNX Runtime's CUDA Resize limit
-/// of 2^31 elements (256 channels at full resolution: eight 1024x1024 images in one call failed) up to about
-/// 2896x2896 pixels. The cost is small: on the tiny model on 2 CPU cores, decoding 4 images took 0.042 s one by
-/// one against 0.033 s together (+2 ms per image, 0.5% of the call); on the H200 the decoder is ~15% of an image's
-/// time at batch 4 and a 1024x1024 image alone already gives its convolutions a million positions per channel.
+/// identical), while an image must depend on its seed only (BatchIndependenceTests). The path that differs: DC-AE's
+/// RMSNorm normalises over channels, and ONNX Runtime's transpose optimizer (ORT_ENABLE_BASIC and up) removes the
+/// NCHW-to-NHWC transposes around it, so its ReduceMean reduces axis 1 of [N, C, H, W]. The CPU reduction drops the
+/// batch axis when N is 1 and adds the C rows one after another ("RK" path); for N of 2 or more it sums each image's
+/// [C, H*W] block as an MLAS SGEMM with a vector of ones ("KRK" path, fused multiply-adds in another order), and the
+/// two round differently (with one intra-op thread too; graph optimisations off, the difference is gone). Per image,
+/// the decoder sees the same input shape, hence the same kernels and summation order, whatever the micro-batch. It
+/// also keeps every activation under ONNX Runtime's CUDA Resize limit of 2^31 elements (256 channels at full
+/// resolution: eight 1024x1024 images in one call failed) up to about 2896x2896 pixels. The cost is small: on the
+/// tiny model on 2 CPU cores, decoding 4 images took 0.042 s one by one against 0.033 s together (+2 ms per image,
+/// 0.5% of the call); on the H200 the decoder is ~15% of an image's time at batch 4 and a 1024x1024 image alone
+/// already gives its convolutions a million positions per channel.
 /// </summary>
 internal sealed class LatentDecoder(ModelFolder folder, OnnxGraph vaeDecoder)
 {

@@ -22,14 +22,18 @@ public sealed class BatchIndependenceTests(TinySanaPipelineFixture fixture) : IC
     private static GenerationSettings Request(string name) => name == nameof(Guided) ? Guided : Unguided;
 
     /// <summary>
-    /// The smallest case found: job seed 77, image 9 (seed 86). Made alone, or with image 8 in a micro-batch of 2, its
-    /// pixels must be the same; the DC-AE decoder used to round one byte of it differently in a batch of two.
+    /// The smallest cases: one image alone against the same image beside its neighbour in a micro-batch of 2 (job seed
+    /// 77, images 9 and 20). Image 9 (seed 86) failed on this repository's 2-core test machine (one pixel byte off by
+    /// one, from the DC-AE decoder run at batch 2); image 20 (seed 97) is the case first reported, on another machine.
     /// </summary>
-    [Fact]
-    public void Seed_86_alone_and_in_a_micro_batch_of_two_gives_the_same_bytes()
+    [Theory]
+    [InlineData(9, 86UL)]
+    [InlineData(20, 97UL)]
+    public void An_image_alone_and_in_a_micro_batch_of_two_has_the_same_bytes(int index, ulong seed)
     {
-        var alone = fixture.Pipeline.Generate(Guided, [new ImageSeed(9, 86)], microBatchSize: 1, null, CancellationToken.None);
-        var pair = fixture.Pipeline.Generate(Guided, [new ImageSeed(8, 85), new ImageSeed(9, 86)], microBatchSize: 2, null, CancellationToken.None);
+        var alone = fixture.Pipeline.Generate(Guided, [new ImageSeed(index, seed)], microBatchSize: 1, null, CancellationToken.None);
+        var pair = fixture.Pipeline.Generate(
+            Guided, [new ImageSeed(index - 1, seed - 1), new ImageSeed(index, seed)], microBatchSize: 2, null, CancellationToken.None);
         Assert.Equal(alone[0].Rgb, pair[1].Rgb);
     }
 
