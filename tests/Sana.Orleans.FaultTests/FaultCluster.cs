@@ -194,38 +194,16 @@ public sealed class FaultCluster : IAsyncDisposable
     private Dictionary<string, string> Settings(string name, string address, int siloPort, int gatewayPort)
     {
         Directory.CreateDirectory(GateFolder(name));
-        return new()
-        {
-            ["Sana:Cluster:Clustering"] = "AzureTable",
-            ["Sana:Cluster:ConnectionString"] = SiloConnectionString,
-            ["Sana:Cluster:ClusterId"] = ClusterId,
-            ["Sana:Silo:AdvertisedAddress"] = address,
-            ["Sana:Silo:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-            ["Sana:Silo:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
-            ["Sana:Silo:HttpPort"] = "0",
-            ["Sana:Silo:GrainStorage"] = "AzureTable",
-            ["Sana:Workers:DiscoverGpus"] = "false",
-            ["Sana:Workers:CpuWorkers"] = "1",
-            ["Sana:Workers:CpuIntraOpThreads"] = "1",
-            // Micro-batch 1, three per chunk: chunks hold several images (so "while storing" is between two of them),
-            // while each image runs alone through the transformer, as in the reference (see the note in docs/reliability.md
-            // on micro-batch size and the last bit of a pixel).
-            ["Sana:Workers:MicroBatch"] = "1",
-            ["Sana:Grains:MicroBatchesPerChunk"] = "3",
-            ["Sana:ModelPath"] = Repository.TinyModel,
-            ["Sana:ImageStore:Kind"] = "AzureBlob",
-            ["Sana:ImageStore:ConnectionString"] = ImageStoreConnectionString,
-            ["Sana:ImageStore:ContainerName"] = ClusterId,
-            ["Sana:Grains:FaultGateDirectory"] = GateFolder(name),
-            ["Sana:Grains:StoreRetryInitialDelay"] = "00:00:00.200",
-            ["Sana:Grains:StoreRetryMaxDelay"] = "00:00:02",
-            ["Sana:Grains:NoGpuRetryDelay"] = "00:00:00.500",
-            ["Sana:Grains:DirectoryRefreshInterval"] = "00:00:01",
-            ["Sana:Membership:ProbeTimeout"] = "00:00:02",
-            ["Sana:Membership:NumMissedProbesLimit"] = "2",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Sana"] = "Information",
-            ["Logging:LogLevel:Polly"] = "Error",
-        };
+        var settings = ProcessSiloSettings.For(SiloConnectionString, ImageStoreConnectionString, ClusterId, address, siloPort, gatewayPort);
+        // Micro-batch 1, three per chunk: chunks hold several images, so "while storing" falls between two of them.
+        settings["Sana:Workers:MicroBatch"] = "1";
+        settings["Sana:Grains:MicroBatchesPerChunk"] = "3";
+        settings["Sana:Grains:FaultGateDirectory"] = GateFolder(name);
+        settings["Sana:Grains:StoreRetryInitialDelay"] = "00:00:00.200";
+        settings["Sana:Grains:StoreRetryMaxDelay"] = "00:00:02";
+        settings["Sana:Grains:NoGpuRetryDelay"] = "00:00:00.500";
+        settings["Sana:Grains:DirectoryRefreshInterval"] = "00:00:01";
+        settings["Logging:LogLevel:Polly"] = "Error";
+        return settings;
     }
 }

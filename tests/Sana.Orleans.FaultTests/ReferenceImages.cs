@@ -18,19 +18,7 @@ public static class ReferenceImages
 
     private static byte[][] Make(ImageJobRequest request)
     {
-        var settings = new GenerationSettings
-        {
-            Prompt = request.Prompt,
-            NegativePrompt = request.NegativePrompt,
-            Width = request.Width,
-            Height = request.Height,
-            Steps = request.Steps,
-            GuidanceScale = request.GuidanceScale,
-            PagScale = request.PagScale,
-            PagLayers = request.PagLayers,
-            Sampler = request.Sampler == JobSampler.Euler ? SamplerKind.Euler : SamplerKind.DpmSolver,
-            FlowShift = request.FlowShift,
-        };
+        var settings = request.ToSettings();
         using var pipeline = SanaPipeline.Load(Repository.TinyModel, new PipelineOptions { Device = ExecutionDevice.Cpu, IntraOpThreads = 1 });
         var encoder = new PngImageFileEncoder();
         var seeds = Enumerable.Range(0, request.Count).Select(i => new ImageSeed(i, request.SeedOf(i))).ToArray();

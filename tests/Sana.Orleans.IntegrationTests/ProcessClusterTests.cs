@@ -22,29 +22,8 @@ public sealed class ProcessClusterTests(AzuriteFixture azurite, ITestOutputHelpe
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 
-    private Dictionary<string, string> Settings(string clusterId, int siloPort, int gatewayPort) => new()
-    {
-        ["Sana:Cluster:Clustering"] = "AzureTable",
-        ["Sana:Cluster:ConnectionString"] = azurite.ConnectionString,
-        ["Sana:Cluster:ClusterId"] = clusterId,
-        ["Sana:Silo:AdvertisedAddress"] = "127.0.0.1",
-        ["Sana:Silo:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-        ["Sana:Silo:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
-        ["Sana:Silo:HttpPort"] = "0",
-        ["Sana:Silo:GrainStorage"] = "AzureTable",
-        ["Sana:Workers:DiscoverGpus"] = "false",
-        ["Sana:Workers:CpuWorkers"] = "1",
-        ["Sana:Workers:CpuIntraOpThreads"] = "1",
-        ["Sana:ModelPath"] = Repository.TinyModel,
-        ["Sana:ImageStore:Kind"] = "AzureBlob",
-        ["Sana:ImageStore:ConnectionString"] = azurite.ConnectionString,
-        ["Sana:ImageStore:ContainerName"] = clusterId,
-        // Declare a killed silo dead in seconds rather than the production default's tens of seconds.
-        ["Sana:Membership:ProbeTimeout"] = "00:00:02",
-        ["Sana:Membership:NumMissedProbesLimit"] = "2",
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Logging:LogLevel:Sana"] = "Information",
-    };
+    private Dictionary<string, string> Settings(string clusterId, int siloPort, int gatewayPort) =>
+        ProcessSiloSettings.For(azurite.ConnectionString, azurite.ConnectionString, clusterId, "127.0.0.1", siloPort, gatewayPort);
 
     [Fact]
     public async Task A_job_spreads_over_two_silo_processes_and_completes_after_one_is_killed()

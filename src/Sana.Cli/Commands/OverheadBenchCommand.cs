@@ -74,7 +74,7 @@ internal static class OverheadBenchCommand
             Seed = 1000,
             Model = folder.Name,
         };
-        var settings = new GenerationSettings { Prompt = job.Prompt, Width = native, Height = native, Steps = request.Steps };
+        var settings = job.ToSettings(); // what the worker runs for the job, so both sides make the same images
         var scratch = Directory.CreateTempSubdirectory("sana-overhead-");
         try
         {

@@ -3,8 +3,11 @@ using Sana.Orleans.Jobs;
 
 namespace Sana.Orleans.Grains.Workers;
 
-/// <summary>The one place a job request becomes pipeline settings (the job validates and the GPU runs the same).</summary>
-internal static class SettingsMapper
+/// <summary>
+/// The one place a job request becomes pipeline settings (the job validates and the GPU runs the same; tools that
+/// remake a job's images outside the cluster, such as `sana bench overhead` and the fault tests' references, too).
+/// </summary>
+public static class SettingsMapper
 {
     public static GenerationSettings ToSettings(this ImageJobRequest request) => new()
     {
