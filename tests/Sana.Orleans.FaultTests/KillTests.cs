@@ -72,7 +72,9 @@ public sealed class KillTests(AzuriteFixture azurite, ITestOutputHelper log) : I
     {
         await using var cluster = FaultCluster.Create(azurite.Azurite);
         await cluster.StartAsync("north", "south");
-        var request = Request(77) with { Count = 24 };
+        // Enough images that the job cannot end in the moment between "3 recorded" and arming the gate (24 tiny images once
+        // finished in 1 s on CI, before the gate was armed, and the test waited for a chunk that never came).
+        var request = Request(77) with { Count = 96 };
         var job = cluster.Grains.GetGrain<IGenerationJobGrain>("kill-host");
         await job.GetStatus();
         var host = await JobHostAsync(cluster, job);
