@@ -6,7 +6,14 @@
 #     prepare   build the random real-size Sana ($CONFIG) in diffusers format (make_random_sana.py, bf16, on the GPU)
 #               and export it to our model folder ($DTYPE transformer/text encoder, fp32 VAE for fp16), the three
 #               graphs in parallel processes, then assembled (export_sana.py --assemble-from)
-#     ours      `sana bench` on that folder, CUDA, batch sizes $BATCHES
+#     ours      `sana bench` on that folder, CUDA, batch sizes $BATCHES; OURS_ARGS are added to its command line
+#               (e.g. "--cuda-option prefer_nhwc=1") and OURS_TAG to its file names
+#     profile   `sana bench --profile` at batch $PROFILE_BATCH, $PROFILE_STEPS steps, CUDA_LAUNCH_BLOCKING=1: where
+#               the time goes, by ONNX operator, per graph (the traces stay on the machine; their summary comes back)
+#     vae16     the same model with an fp16 VAE decoder (export_sana.py --vae-dtype fp16, assembled with the fp16
+#               text encoder and transformer of `prepare`): $WORK/onnx-$CONFIG-fp16-vae16, benched at $BATCHES
+#     quality   an fp32 export of the same diffusers folder, then benchmarks/quality.py: ours fp16 (and fp16-vae16
+#               when made) and fp32 against diffusers bf16 and fp32, pixel by pixel
 #     eager     diffusers' SanaPipeline, bf16, eager       (benchmarks/diffusers_baseline.py)
 #     compile   the same with torch.compile on the transformer and the VAE decoder
 #   Every stage's log and results land in $WORK/results; at the end (always) they are packed into
@@ -84,7 +91,46 @@ stage_ours() {
   ( source "$ENV_SH" &&
     timeout "$budget" dotnet "$APP/sana.dll" bench --model "$MODEL_DIR" --device "$DEVICE" --batch-sizes "$BATCHES" \
       --steps "$STEPS" --guidance-scale 4.5 --width "$SIZE" --height "$SIZE" --warmup "$WARMUP" --repeats "$REPEATS" \
-      --label "$CONFIG $DTYPE, sana bench, ONNX Runtime CUDA" --out "$RES/ours-$CONFIG-$DTYPE.json" )
+      --label "$CONFIG $DTYPE${OURS_TAG:+ $OURS_TAG}, sana bench, ONNX Runtime CUDA" ${OURS_ARGS:-} \
+      --out "$RES/ours-$CONFIG-$DTYPE${OURS_TAG:+-$OURS_TAG}.json" )
+}
+
+stage_profile() {
+  local budget=$(( $(left) - 10 ))
+  (( budget > 60 )) || { echo "profile: only ${budget}s left: skipped"; return 1; }
+  mkdir -p "$WORK/profile"
+  ( source "$ENV_SH" && export CUDA_LAUNCH_BLOCKING=1 &&
+    timeout "$budget" dotnet "$APP/sana.dll" bench --model "$MODEL_DIR" --device "$DEVICE" --batch-sizes "${PROFILE_BATCH:-4}" \
+      --steps "${PROFILE_STEPS:-5}" --guidance-scale 4.5 --width "$SIZE" --height "$SIZE" --warmup 1 --repeats 1 --profile \
+      --label "$CONFIG $DTYPE, profiled, CUDA_LAUNCH_BLOCKING=1" --out "$WORK/profile/profile-$CONFIG-$DTYPE.json" ) || return 1
+  cp "$WORK/profile/profile-$CONFIG-$DTYPE".{json,md} "$RES/"
+}
+
+stage_vae16() {
+  local dir=$WORK/onnx-$CONFIG-fp16-vae16
+  if [[ ! -f $dir/sana-model.json ]]; then
+    timeout $(( $(left) - 30 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-vae16-vae_decoder" --parts vae_decoder \
+      --dtype fp16 --vae-dtype fp16 --no-check --name "sana-$CONFIG-random-fp16-vae16" > "$RES/export-vae16.log" 2>&1
+    python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$dir" --dtype fp16 --vae-dtype fp16 --no-check \
+      --name "sana-$CONFIG-random-fp16-vae16" --assemble-from "$WORK/part-fp16-text_encoder" \
+      "$WORK/part-fp16-transformer" "$WORK/part-vae16-vae_decoder" || return 1
+  fi
+  MODEL_DIR=$dir DTYPE=fp16-vae16 stage_ours
+}
+
+stage_quality() {
+  local fp32=$WORK/onnx-$CONFIG-fp32
+  if [[ ! -f $fp32/sana-model.json ]]; then
+    MODEL_DIR=$fp32 DTYPE=fp32 stage_prepare || return 1
+  fi
+  local ours=(--ours "fp16=$WORK/onnx-$CONFIG-fp16")
+  [[ -f $WORK/onnx-$CONFIG-fp16-vae16/sana-model.json ]] && ours+=(--ours "fp16-vae16=$WORK/onnx-$CONFIG-fp16-vae16")
+  ours+=(--ours "fp32=$fp32")
+  ( source "$ENV_SH" && timeout $(( $(left) - 10 )) python3 benchmarks/quality.py --diffusers "$DIFFUSERS_DIR" "${ours[@]}" \
+      --out "$RES/quality-$CONFIG" --sana "dotnet $APP/sana.dll" --count "${QUALITY_COUNT:-4}" --size "$SIZE" --steps "$STEPS" \
+      --device "$DEVICE" ) || return 1
+  # the 1024 px PNGs stay on the machine (too large to bring back); quality.json, quality.md and strip.png come back
+  mkdir -p "$WORK/quality-pngs" && mv "$RES/quality-$CONFIG"/ours "$RES/quality-$CONFIG"/diffusers-* "$WORK/quality-pngs/"
 }
 
 stage_baseline() {  # $1: eager | compile
@@ -108,6 +154,9 @@ for stage in "$@"; do
   case "$stage" in
     prepare) stage_prepare ;;
     ours) stage_ours ;;
+    profile) stage_profile ;;
+    vae16) stage_vae16 ;;
+    quality) stage_quality ;;
     eager|compile) stage_baseline "$stage" ;;
     *) echo "unknown stage $stage"; false ;;
   esac 2>&1 | tee -a "$RES/$stage.log"

@@ -65,6 +65,10 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("--repeats", "0", "repeats: 0 is outside 1..1000")]
     [InlineData("--device", "tpu", "device: 'tpu' is not 'cpu', 'cuda' or 'cuda:N'")]
     [InlineData("--model", "/nonexistent/model", "model folder '/nonexistent/model' does not exist")]
+    [InlineData("--cuda-option", "prefer_nhwc", "cuda-option: 'prefer_nhwc' is not KEY=VALUE")]
+    [InlineData("--cuda-option", "prefer_nwhc=1", "cuda-option: 'prefer_nwhc' is not a CUDA provider option that can be set here")]
+    [InlineData("--cuda-option", "device_id=1", "cuda-option: 'device_id' is not a CUDA provider option")]
+    [InlineData("--cuda-option", "prefer_nhwc=1", "cuda-option: only with a CUDA device (--device is cpu)")]
     public void Bad_input_exits_2_with_one_line_and_writes_nothing(string option, string value, string expected)
     {
         var json = Path.Combine(_work, "bad.json");
@@ -73,6 +77,33 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains(expected, err, StringComparison.Ordinal);
         Assert.Single(err.Trim().Split('\n'));
         Assert.False(File.Exists(json));
+    }
+
+    [Fact]
+    public void Profile_says_where_each_graphs_time_goes_by_operator()
+    {
+        var json = Path.Combine(_work, "profiled", "p.json");
+        var (code, stdout, err) = SanaProcess.Run("bench", "--device", "cpu", "--batch-sizes", "2", "--steps", "3", "--width", "32", "--height", "32",
+            "--warmup", "1", "--repeats", "1", "--profile", "--out", json);
+        Assert.True(code == 0, err);
+        Assert.Contains("Where the time goes", stdout, StringComparison.Ordinal);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("profiled").GetBoolean());
+        var graphs = root.GetProperty("profile").EnumerateArray().ToArray();
+        Assert.Equal(["text_encoder", "transformer", "vae_decoder"], graphs.Select(g => g.GetProperty("graph").GetString()));
+        var transformer = graphs[1];
+
+        // 2 calls x 3 steps of the transformer, the first run left out (algorithm search, arena growth).
+        Assert.Equal(5, transformer.GetProperty("runs_counted").GetInt32());
+        var ops = transformer.GetProperty("ops").EnumerateArray().ToArray();
+        Assert.Contains(ops, o => o.GetProperty("op").GetString() == "MatMul" && o.GetProperty("provider").GetString() == "CPU");
+        Assert.All(ops, o => Assert.True(o.GetProperty("milliseconds").GetDouble() >= 0));
+        var shares = ops.Select(o => o.GetProperty("share_percent").GetDouble()).ToArray();
+        Assert.True(shares.Sum() <= 100.0001 && shares[0] >= shares[^1], string.Join(", ", shares));
+        Assert.True(transformer.GetProperty("node_milliseconds").GetDouble() <= transformer.GetProperty("run_milliseconds").GetDouble() * 1.01);
+        Assert.True(File.Exists(transformer.GetProperty("trace_path").GetString()), "the trace is kept beside the results");
     }
 
     [Fact]

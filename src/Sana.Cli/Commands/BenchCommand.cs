@@ -38,9 +38,11 @@ internal static class BenchCommand
         var peak = new Option<double>("--peak-tflops") { Description = "Dense rate of the device in TFLOP/s, for the utilisation column (H200 bf16, measured: 790).", DefaultValueFactory = _ => 790 };
         var sampleMs = new Option<int>("--memory-sample-ms") { Description = "nvidia-smi sampling interval for peak device memory.", DefaultValueFactory = _ => 100 };
         var label = new Option<string?>("--label") { Description = "Free text stored in the results (e.g. the dtype or the commit)." };
+        var cudaOptions = new Option<string[]>("--cuda-option") { Description = "A CUDA provider option KEY=VALUE on top of ours (repeatable), e.g. prefer_nhwc=1: to measure a setting before it becomes a default." };
+        var profile = new Option<bool>("--profile") { Description = "Record ONNX Runtime's per-node trace and add where the time goes, by operator, to the results (slower: not for speed figures; on CUDA run with CUDA_LAUNCH_BLOCKING=1)." };
         var command = new Command("bench", "Time the pipeline per batch size: images/s, time split, peak device memory, FLOP utilisation; JSON + Markdown.")
         {
-            model, device, batchSizes, steps, guidance, width, height, warmup, repeats, prompt, output, peak, sampleMs, label,
+            model, device, batchSizes, steps, guidance, width, height, warmup, repeats, prompt, output, peak, sampleMs, label, cudaOptions, profile,
         };
         command.Subcommands.Add(OverheadBenchCommand.Create());
         command.SetAction((parse, cancellationToken) =>
@@ -62,7 +64,13 @@ internal static class BenchCommand
                     parse.GetValue(output) ?? "bench.json",
                     parse.GetValue(peak),
                     Math.Max(10, parse.GetValue(sampleMs)),
-                    parse.GetValue(label));
+                    parse.GetValue(label),
+                    Sana.Inference.Onnx.CudaProviderSettings.Parse(parse.GetValue(cudaOptions) ?? [], "cuda-option"),
+                    parse.GetValue(profile));
+                if (request.CudaOptions.Count > 0 && request.Device.Kind != ExecutionProviderKind.Cuda)
+                {
+                    throw new FormatException($"cuda-option: only with a CUDA device (--device is {request.Device})");
+                }
             }
             catch (Exception e) when (e is FormatException or GenerationRequestException)
             {
@@ -119,12 +127,23 @@ internal static class BenchCommand
         var inv = CultureInfo.InvariantCulture;
         using var memory = request.Device.Kind == ExecutionProviderKind.Cuda ? GpuMemorySampler.TryStart(request.Device.DeviceId, request.SampleMs) : null;
         var baselineMemory = memory?.Current;
+        if (request.Profile)
+        {
+            // ONNX Runtime opens its traces at load time, beside the results.
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!);
+        }
+
         Console.Error.WriteLine($"sana bench: loading {folder.Root} ({folder.Name}) on {request.Device}");
         var load = Stopwatch.StartNew();
         SanaPipeline pipeline;
         try
         {
-            pipeline = SanaPipeline.Load(folder.Root, new PipelineOptions { Device = request.Device });
+            pipeline = SanaPipeline.Load(folder.Root, new PipelineOptions
+            {
+                Device = request.Device,
+                CudaProviderOptions = request.CudaOptions,
+                ProfilePrefix = request.Profile ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!, "ort-trace") : null,
+            });
         }
         catch (Exception e) when (e is ModelFolderException or Sana.Inference.Onnx.ExecutionDeviceException)
         {
@@ -146,6 +165,9 @@ internal static class BenchCommand
                     "transformer only, from the manifest's dimensions (linear layers, attention, GLUMBConv; mlp_ratio 2.5), x steps x guidance branches; text encoder and VAE decode not counted"),
                 TimingMethod = "wall clock around each Generate call (one micro-batch = the batch size); split from the pipeline's progress reports: steps = last step report - first + one median step; text encoder (+ noise, inputs) = first step report - start - one median step; decode (+ RGB conversion) = final report - last step report",
                 BaselineMemoryMib = baselineMemory,
+                CudaProviderOptions = request.CudaOptions,
+                Profiled = request.Profile,
+                CudaLaunchBlocking = System.Environment.GetEnvironmentVariable("CUDA_LAUNCH_BLOCKING") == "1",
             };
             Console.Error.WriteLine(string.Create(inv, $"sana bench: loaded in {report.LoadSeconds:F1}s; {settings.Width}x{settings.Height}, {settings.Steps} steps, CFG {settings.GuidanceScale}; batch sizes {string.Join(',', request.BatchSizes)}"));
             var seed = 0UL;
@@ -198,6 +220,12 @@ internal static class BenchCommand
                 report.Results.Add(result);
                 Console.Error.WriteLine(string.Create(inv,
                     $"sana bench: batch {batch}: {result.ImagesPerSecond:F3} images/s ({result.MeanSeconds:F3}s per call, text {result.TextEncoderSeconds:F3}s, steps {result.TransformerSeconds:F3}s = {result.StepSeconds * 1000:F1} ms/step, decode {result.VaeDecodeSeconds:F3}s), peak {result.PeakMemoryMib?.ToString(inv) ?? "n/a"} MiB, utilisation {result.UtilisationPercent?.ToString("F1", inv) ?? "n/a"}%"));
+                Write(report, request.OutputPath);
+            }
+
+            if (request.Profile)
+            {
+                report.Profile = [.. pipeline.EndProfiling().Select(t => OnnxTraceSummary.Read(t.Graph, t.TracePath))];
                 Write(report, request.OutputPath);
             }
 
@@ -258,6 +286,22 @@ internal static class BenchCommand
             sb.Append(inv, $"Utilisation: transformer FLOPs per image {f.PerImage / 1e12:F1} TFLOP ({f.PerForwardPerImage / 1e12:F3} TFLOP per forward per image; {f.Note}) x images/s over {f.PeakTflops} TFLOP/s.").AppendLine();
         }
 
+        if (report.CudaProviderOptions.Count > 0)
+        {
+            sb.AppendLine();
+            sb.Append("CUDA provider options on top of ours: ").AppendJoin(", ", report.CudaProviderOptions.Select(o => $"{o.Key}={o.Value}")).AppendLine();
+        }
+
+        if (report.Profiled)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Profiled run: ONNX Runtime recorded every node, so the times above are slower than a plain run's.");
+            if (report.Profile is { } profile)
+            {
+                sb.Append(OnnxTraceSummary.Markdown(profile, report.CudaLaunchBlocking));
+            }
+        }
+
         return sb.ToString();
     }
 
@@ -283,7 +327,9 @@ internal sealed record BenchRequest(
     string OutputPath,
     double PeakTflops,
     int SampleMs,
-    string? Label);
+    string? Label,
+    IReadOnlyDictionary<string, string> CudaOptions,
+    bool Profile);
 
 /// <summary>
 /// Timestamps of the pipeline's progress reports within one Generate call. Implements IProgress directly (not
@@ -591,6 +637,10 @@ internal sealed record BenchReport
     public BenchFlops? Flops { get; init; }
     public required string TimingMethod { get; init; }
     public long? BaselineMemoryMib { get; init; }
+    public IReadOnlyDictionary<string, string> CudaProviderOptions { get; init; } = new Dictionary<string, string>();
+    public bool Profiled { get; init; }
+    public bool CudaLaunchBlocking { get; init; }
+    public IReadOnlyList<TraceGraphSummary>? Profile { get; set; }
     public string CreatedUtc { get; init; } = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
     public List<BenchResult> Results { get; } = [];
 

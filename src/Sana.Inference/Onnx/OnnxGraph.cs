@@ -129,6 +129,9 @@ internal sealed class OnnxGraph : IDisposable
         }
     }
 
+    /// <summary>Ends ONNX Runtime's profiling of this session (enabled by the session options) and returns the trace's path.</summary>
+    public string EndProfiling() => _session.EndProfiling();
+
     public void Dispose() => _session.Dispose();
 
     private IDisposableReadOnlyCollection<OrtValue> RunGuarded(

@@ -29,11 +29,33 @@ internal static class SessionFactory
             so.IntraOpNumThreads = options.IntraOpThreads;
         }
 
+        if (options.ProfilePrefix is { } prefix)
+        {
+            // The prefix first: setting EnableProfiling starts the trace with the prefix set at that moment.
+            so.ProfileOutputPathPrefix = prefix;
+            so.EnableProfiling = true;
+        }
+
+        if (options.Device.Kind != ExecutionProviderKind.Cuda && options.CudaProviderOptions.Count > 0)
+        {
+            so.Dispose();
+            throw new ExecutionDeviceException(
+                $"device {options.Device}: CUDA provider options ({string.Join(", ", options.CudaProviderOptions.Keys)}) need a CUDA device");
+        }
+
         if (options.Device.Kind == ExecutionProviderKind.Cuda)
         {
             try
             {
-                so.AppendExecutionProvider_CUDA(options.Device.DeviceId);
+                CudaProviderSettings.Validate(options.CudaProviderOptions, "cuda provider options");
+                using var cuda = new OrtCUDAProviderOptions();
+                cuda.UpdateOptions(CudaProviderSettings.Resolve(options.Device.DeviceId, options.CudaProviderOptions));
+                so.AppendExecutionProvider_CUDA(cuda);
+            }
+            catch (FormatException e)
+            {
+                so.Dispose();
+                throw new ExecutionDeviceException($"device {options.Device}: {e.Message}", e);
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {

@@ -54,4 +54,17 @@ public sealed record PipelineOptions
 
     /// <summary>ONNX Runtime intra-op threads on the CPU provider; 0 lets ONNX Runtime choose.</summary>
     public int IntraOpThreads { get; init; }
+
+    /// <summary>
+    /// CUDA execution provider options on top of ours (<see cref="Onnx.CudaProviderSettings"/>), e.g. prefer_nhwc=1: for
+    /// measuring a setting before it becomes a default. Checked at load time; only with a CUDA device.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> CudaProviderOptions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// When set, ONNX Runtime records every node's time in each session to a JSON trace named from this prefix
+    /// (<see cref="SanaPipeline.EndProfiling"/> closes the traces and returns their paths). Costs speed: for finding
+    /// where the time goes, not for timing.
+    /// </summary>
+    public string? ProfilePrefix { get; init; }
 }

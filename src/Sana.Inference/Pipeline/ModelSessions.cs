@@ -48,6 +48,10 @@ internal sealed class ModelSessions : IDisposable
         }
     }
 
+    /// <summary>Ends profiling (see <see cref="PipelineOptions.ProfilePrefix"/>): each graph's role and trace path.</summary>
+    public IReadOnlyList<(string Graph, string TracePath)> EndProfiling() =>
+        [("text_encoder", TextEncoder.EndProfiling()), ("transformer", Transformer.EndProfiling()), ("vae_decoder", VaeDecoder.EndProfiling())];
+
     public void Dispose()
     {
         TextEncoder.Dispose();

@@ -112,5 +112,18 @@ public sealed class SanaPipeline : IImagePipeline
         }
     }
 
+    /// <summary>
+    /// Closes the ONNX Runtime traces of a pipeline loaded with <see cref="PipelineOptions.ProfilePrefix"/> and
+    /// returns each graph's trace ("text_encoder", "transformer", "vae_decoder"). Once only: ONNX Runtime does not
+    /// restart profiling on an open session.
+    /// </summary>
+    public IReadOnlyList<(string Graph, string TracePath)> EndProfiling()
+    {
+        lock (_runGate)
+        {
+            return _sessions.EndProfiling();
+        }
+    }
+
     public void Dispose() => _sessions.Dispose();
 }
