@@ -19,7 +19,8 @@
 #   Every stage's log and results land in $WORK/results; at the end (always) they are packed into
 #   $OUT/results.tar.gz and the logs' tails printed.
 #
-# Environment: CONFIG (1600M | 600M, default 1600M), DTYPE (fp16 | bf16, default fp16), BATCHES (1,4,8,16),
+# Environment: CONFIG (1600M | 600M, default 1600M), DTYPE (fp16 | bf16, default fp16), EXTRA_DTYPES (prepare: more
+# exports of the same folder, e.g. fp32), BATCHES (1,4,8,16),
 # COMPILE_BATCHES (default BATCHES), BUDGET_S (seconds this call may use, default 560: the device tool's limit is
 # 600), WORK (/root/sana-bench), APP (.gpu/app: the `bundle.sh app` output), STEPS (20), WARMUP (1), REPEATS (3),
 # SIZE (1024), DEVICE (cuda:0), MODEL_DIR (default: the prepared folder), ENV_SH (/opt/sana-gpu/env.sh).
@@ -69,20 +70,29 @@ stage_prepare() {
     timeout $(( $(left) - 30 )) python3 tools/export/make_random_sana.py "$DIFFUSERS_DIR" --config "$CONFIG" --dtype bf16 --force || return 1
     cp "$DIFFUSERS_DIR/random-sana.json" "$RES/random-sana-$CONFIG.json"
   fi
-  local pids=() part
-  for part in text_encoder transformer vae_decoder; do
-    timeout $(( $(left) - 40 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-$DTYPE-$part" --parts "$part" \
-      --dtype "$DTYPE" --no-check --name "sana-$CONFIG-random-$DTYPE" > "$RES/export-$DTYPE-$part.log" 2>&1 &
-    pids+=($!)
+  # every part of every dtype in its own process, all at once (EXTRA_DTYPES: more exports of the same folder, e.g.
+  # fp32 for the quality stage, into $WORK/onnx-$CONFIG-<dtype>)
+  local pids=() part dt
+  for dt in "$DTYPE" ${EXTRA_DTYPES//,/ }; do
+    for part in text_encoder transformer vae_decoder; do
+      timeout $(( $(left) - 40 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-$dt-$part" --parts "$part" \
+        --dtype "$dt" --no-check --name "sana-$CONFIG-random-$dt" > "$RES/export-$CONFIG-$dt-$part.log" 2>&1 &
+      pids+=($!)
+    done
   done
   for p in "${pids[@]}"; do wait "$p"; done
-  tail -n 4 "$RES"/export-"$DTYPE"-*.log
-  # --parts alone exits 1 (no manifest) by design; what counts is each part's export-result.json
-  python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$MODEL_DIR" --dtype "$DTYPE" --no-check \
-    --name "sana-$CONFIG-random-$DTYPE" --assemble-from "$WORK/part-$DTYPE-text_encoder" \
-    "$WORK/part-$DTYPE-transformer" "$WORK/part-$DTYPE-vae_decoder" || return 1
-  cp "$MODEL_DIR/sana-model.json" "$RES/sana-model-$CONFIG-$DTYPE.json"
-  du -sh "$DIFFUSERS_DIR" "$MODEL_DIR"/*
+  tail -n 4 "$RES"/export-"$CONFIG"-*.log
+  for dt in "$DTYPE" ${EXTRA_DTYPES//,/ }; do
+    local dir=$MODEL_DIR
+    [[ $dt == "$DTYPE" ]] || dir=$WORK/onnx-$CONFIG-$dt
+    # --parts alone exits 1 (no manifest) by design; what counts is each part's export-result.json
+    python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$dir" --dtype "$dt" --no-check \
+      --name "sana-$CONFIG-random-$dt" --assemble-from "$WORK/part-$dt-text_encoder" \
+      "$WORK/part-$dt-transformer" "$WORK/part-$dt-vae_decoder" || return 1
+    cp "$dir/sana-model.json" "$RES/sana-model-$CONFIG-$dt.json"
+    du -sh "$dir"/*
+  done
+  du -sh "$DIFFUSERS_DIR"
 }
 
 stage_ours() {

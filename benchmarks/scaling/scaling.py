@@ -4,12 +4,13 @@
   single     one silo, the first device alone                         -> images/s of one GPU
   one-silo   one silo, every device its own worker                    -> images/s, scaling efficiency
   two-silos  two silos, each owning half of the devices               -> images/s, scaling efficiency
-  mixed      two silos; the last device with --small-batch: the dynamic split's makespan, and the static equal split
-             (images_per_gpu = count // n, remainder dropped) measured as n concurrent in-process `sana generate`s
+  mixed      two silos; the last device with --small-batch and (--second-load, default on CUDA) a second process's
+             matmul loop on it: the dynamic split's makespan, and the static equal split (images_per_gpu =
+             count // n, remainder dropped) measured as n concurrent in-process `sana generate`s under the same load
   kill       three silos (s0 without workers holds membership; s1, s2 own the devices); the GPU silo that does not
              host the job grain is SIGKILLed after a third of the images: the job must still make every image once
 Writes scaling.json, scaling.md and scaling-logs.tar.gz (silo logs) under --out ($OUT); images stay under --work. --cpu-smoke: CPU workers, the tiny model, a small job."""
-import argparse, json, os, re, signal, subprocess, sys, time
+import argparse, contextlib, json, os, re, signal, subprocess, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,13 +33,39 @@ def parse_args():
     p.add_argument("--work", default=os.environ.get("WORK", "/tmp/sana-scaling"), help="silo logs, images (not under $OUT)")
     p.add_argument("--single-ips", type=float, help="one GPU's images/s from an earlier call (when 'single' is not run)")
     p.add_argument("--ready-timeout", type=float, default=300)
+    p.add_argument("--second-load", action=argparse.BooleanOptionalAction, default=None,
+                   help="in 'mixed', also slow the last device with a second process (a bf16 matmul loop) for both the "
+                        "dynamic and the static split (default: on for CUDA devices)")
     a = p.parse_args()
     if a.cpu_smoke:
         a.model = a.model or str(REPO / "tests/fixtures/tiny-sana/model")
         a.devices, a.count, a.size, a.steps, a.batch, a.small_batch = "cpu,cpu", 24, 32, 3, 2, 1
     a.model = a.model or os.environ.get("MODEL_DIR", "/root/sana-bench/onnx-1600M-fp16")
     a.devices = a.devices.split(",")
+    if a.second_load is None:
+        a.second_load = a.devices[-1].startswith("cuda")
     return a
+
+
+class SecondLoad:
+    """Another process's work on a GPU, as when a second job shares it: a bf16 matmul loop that takes a share of the
+    GPU's time slices, so the worker there runs slower for the whole stage (the micro-batch alone changes little)."""
+
+    CODE = ("import sys, torch\n"
+            "a = torch.randn(8192, 8192, device=sys.argv[1], dtype=torch.bfloat16)\n"
+            "while True:\n"
+            "    a = torch.tanh(a @ a)\n")
+
+    def __init__(self, device):
+        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, device], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
 
 
 class Cluster:
@@ -192,10 +219,12 @@ def main():
             elif stage == "two-silos":
                 r = run_stage(args, "two-silos", list(half))
             elif stage == "mixed":
-                r = run_stage(args, "mixed", [args.devices[:-1], args.devices[-1:]], batches={1: args.small_batch})
-                speeds = [float(w["ips"]) for w in r["workers"]]
-                r["ideal_s"] = args.count / sum(speeds) if speeds and all(speeds) else None
-                r["static"] = static_split(args)
+                with SecondLoad(args.devices[-1]) if args.second_load else contextlib.nullcontext():
+                    r = run_stage(args, "mixed", [args.devices[:-1], args.devices[-1:]], batches={1: args.small_batch})
+                    speeds = [float(w["ips"]) for w in r["workers"]]
+                    r["ideal_s"] = args.count / sum(speeds) if speeds and all(speeds) else None
+                    r["static"] = static_split(args)
+                r["second_load_on"] = args.devices[-1] if args.second_load else None
             elif stage == "kill":
                 r = run_stage(args, "kill", [[], *half], kill=True)
             else:
