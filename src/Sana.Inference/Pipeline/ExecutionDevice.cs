@@ -52,6 +52,13 @@ public sealed record PipelineOptions
 {
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
 
+    /// <summary>
+    /// When the DC-AE decoder works in tiles (diffusers' vae.enable_tiling()) and how large they are; by default only
+    /// images above about 2896x2896 pixels, in diffusers' 512-pixel tiles every 448 pixels. Checked at load time
+    /// against the model's pixel factor.
+    /// </summary>
+    public DecodeTiling DecodeTiling { get; init; } = new();
+
     /// <summary>ONNX Runtime intra-op threads on the CPU provider; 0 lets ONNX Runtime choose.</summary>
     public int IntraOpThreads { get; init; }
 

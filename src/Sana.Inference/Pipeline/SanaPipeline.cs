@@ -19,15 +19,15 @@ public sealed class SanaPipeline : IImagePipeline
     private readonly LatentDecoder _decoder;
     private readonly Lock _runGate = new();
 
-    private SanaPipeline(ModelFolder folder, ModelSessions sessions, SanaPromptTokenizer tokenizer, SchedulerConfig scheduler, ExecutionDevice device)
+    private SanaPipeline(ModelFolder folder, ModelSessions sessions, SanaPromptTokenizer tokenizer, SchedulerConfig scheduler, PipelineOptions options)
     {
         _folder = folder;
         _sessions = sessions;
         _scheduler = scheduler;
-        _decoder = new LatentDecoder(folder, sessions.VaeDecoder);
+        _decoder = new LatentDecoder(folder, sessions.VaeDecoder, options.DecodeTiling);
         var m = folder.Manifest;
         _prompts = new PromptEncoder(sessions.TextEncoder, tokenizer, m.TextEncoder.HiddenSize);
-        Model = new ModelDescription(m.Name, folder.LatentChannels, folder.PixelFactor, m.Transformer.NumLayers, device.ToString());
+        Model = new ModelDescription(m.Name, folder.LatentChannels, folder.PixelFactor, m.Transformer.NumLayers, options.Device.ToString());
     }
 
     public ModelDescription Model { get; }
@@ -46,12 +46,15 @@ public sealed class SanaPipeline : IImagePipeline
 
     /// <summary>
     /// Loads and checks a model folder and opens its three sessions on the device. Every problem (missing file,
-    /// wrong graph signature, no CUDA provider) surfaces here, before any work is accepted.
+    /// wrong graph signature, no CUDA provider) surfaces here, before any work is accepted; options that do not fit the
+    /// model (<see cref="PipelineOptions.DecodeTiling"/>) throw <see cref="ArgumentException"/> naming the field.
     /// </summary>
     public static SanaPipeline Load(string modelFolder, PipelineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.DecodeTiling);
         var folder = ModelFolder.Load(modelFolder);
+        options.DecodeTiling.Validate(folder.PixelFactor);
         var t = folder.Manifest.Tokenizer;
         SanaPromptTokenizer tokenizer;
         SchedulerConfig scheduler;
@@ -67,7 +70,7 @@ public sealed class SanaPipeline : IImagePipeline
         }
 
         var sessions = ModelSessions.Open(folder, options);
-        return new SanaPipeline(folder, sessions, tokenizer, scheduler, options.Device);
+        return new SanaPipeline(folder, sessions, tokenizer, scheduler, options);
     }
 
     public IReadOnlyList<GeneratedImage> Generate(
