@@ -36,6 +36,7 @@ BUDGET_S=${BUDGET_S:-560}
 END=$((T0 + BUDGET_S))
 CONFIG=${CONFIG:-1600M}
 DTYPE=${DTYPE:-fp16}
+EXTRA_DTYPES=${EXTRA_DTYPES:-}
 BATCHES=${BATCHES:-1,4,8,16}
 COMPILE_BATCHES=${COMPILE_BATCHES:-$BATCHES}
 STEPS=${STEPS:-20}
@@ -51,6 +52,8 @@ RES=$WORK/results
 DIFFUSERS_DIR=$WORK/diffusers-$CONFIG
 MODEL_DIR=${MODEL_DIR:-$WORK/onnx-$CONFIG-$DTYPE}
 export PYTHONUNBUFFERED=1
+# two runs of this script at once (another CONFIG on another GPU) must not race writing diffusers' bytecode
+export PYTHONDONTWRITEBYTECODE=1
 if [[ -d .gpu/diffusers ]]; then export PYTHONPATH="$PWD/.gpu${PYTHONPATH:+:$PYTHONPATH}"; fi
 mkdir -p "$OUT" "$RES"
 

@@ -12,7 +12,8 @@
 # Steps (each runs even when an earlier one failed; the log names every failure):
 #   1. export_sana.py --make-tiny: build the tiny random diffusers folder (make_tiny_sana.py) and export it to the
 #      ONNX model folder (fp32), checking every graph against PyTorch in ONNX Runtime
-#   2. make_fixtures.py: record tokens, schedules, noise and pipeline runs from diffusers
+#   2. make_fixtures.py: record tokens, schedules, noise and pipeline runs from diffusers; then
+#      make_tiled_decode_reference.py: diffusers' tiled DC-AE decode (reference/tiled/)
 #   3. check_onnx_pipeline.py: the exported graphs in a Python pipeline loop vs diffusers' images
 #   4. (EXTRA=1, default) an fp16 export of the same tiny model, for information only (not packed)
 # Output in $OUT (default ./out): tiny-sana.tar.gz, regenerate.log, onnx_check.json.
@@ -48,6 +49,8 @@ $PY -c "import diffusers, torch, transformers, onnx, onnxruntime; print('diffuse
 step export "$PY" tools/export/export_sana.py --make-tiny "$WORK/fixture/diffusers" "$WORK/fixture/model" \
   --dtype fp32 --name tiny-sana
 step fixtures "$PY" tools/export/make_fixtures.py "$WORK/fixture/diffusers" "$WORK/fixture/reference"
+# make_fixtures.py writes reference/ afresh: the tiled-decode cases go in after it
+step tiled "$PY" tools/export/make_tiled_decode_reference.py "$WORK/fixture/reference/tiled" --tiny "$WORK/fixture/diffusers"
 if [[ -f "$WORK/fixture/model/sana-model.json" && -f "$WORK/fixture/reference/cases.json" ]]; then
   step check "$PY" tools/export/check_onnx_pipeline.py "$WORK/fixture/model" "$WORK/fixture/reference" \
     --json "$OUT/onnx_check.json"
