@@ -121,6 +121,10 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(2, rounds.Length);
         Assert.All(rounds, r => Assert.True(r.GetProperty("bytes_identical").GetBoolean()));
         Assert.All(rounds, r => Assert.True(r.GetProperty("direct_seconds").GetDouble() > 0 && r.GetProperty("cluster_seconds").GetDouble() > 0));
+
+        // The raw pipeline (issue 4's comparison): the direct side's pipeline calls, a part of its time.
+        Assert.All(rounds, r => Assert.InRange(r.GetProperty("pipeline_seconds").GetDouble(), 1e-6, r.GetProperty("direct_seconds").GetDouble()));
+        Assert.True(root.GetProperty("pipeline_median_seconds").GetDouble() > 0);
         Assert.True(root.GetProperty("all_identical").GetBoolean());
     }
 
@@ -128,6 +132,8 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("--count", "0", "count: 0 is outside 1..10000")]
     [InlineData("--micro-batch", "999", "micro-batch: 999 is outside 1..256")]
     [InlineData("--rounds", "0", "rounds: 0 is outside 1..100")]
+    [InlineData("--size", "0", "size: 0 is outside 1..8192")]
+    [InlineData("--size", "30", "size: 30 must be a multiple of")]
     public void Overhead_bad_input_exits_2_with_one_line_and_writes_nothing(string option, string value, string expected)
     {
         var json = Path.Combine(_work, "bad-overhead.json");

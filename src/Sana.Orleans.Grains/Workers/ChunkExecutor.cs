@@ -34,6 +34,7 @@ internal sealed partial class ChunkExecutor(
         var seeds = chunk.Images.Select(i => new ImageSeed(i.Index, i.Seed)).ToArray();
         gate.Reach(ChunkPoint.BeforeGenerate, chunk.JobId, gpuId, cancellationToken);
         var images = Generate(chunk.JobId, settings, seeds, cancellationToken);
+        var files = EncodeAll(images, settings, cancellationToken);
         var results = new JobImage[images.Count];
         for (var i = 0; i < images.Count; i++)
         {
@@ -45,7 +46,7 @@ internal sealed partial class ChunkExecutor(
 
             var image = images[i];
             using var scope = logger.BeginScope(new Dictionary<string, object> { ["ImageIndex"] = image.Index, ["Seed"] = image.Seed });
-            var file = encoder.Encode(image, settings, pipeline.Model.Name);
+            var file = files[i];
             var key = new ImageKey(chunk.JobId, image.Index, image.Seed, encoder.Extension);
             var reference = await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
             LogStored(logger, gpuId, chunk.JobId, image.Index, image.Seed, reference);
@@ -53,6 +54,25 @@ internal sealed partial class ChunkExecutor(
         }
 
         return new ChunkResult(gpuId, results, MicroBatch, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Encodes a chunk's images side by side. Why: the GPU waits while a chunk is encoded (the job hands a GPU its next
+    /// chunk when this one is stored), and one 1024x1024 PNG takes 0.2-0.3 s of one core, so encoding a chunk of 16 one
+    /// after another cost 4 s per 10 s of GPU work on the H200 (1.07 images/s through the cluster against 1.56 for the
+    /// pipeline alone). Each image on its own core makes that about one image's encode. PNG bytes do not depend on
+    /// the order (deterministic encoder).
+    /// </summary>
+    private byte[][] EncodeAll(IReadOnlyList<GeneratedImage> images, GenerationSettings settings, CancellationToken cancellationToken)
+    {
+        var files = new byte[images.Count][];
+        var model = pipeline.Model.Name;
+        Parallel.For(
+            0,
+            images.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Math.Min(images.Count, Environment.ProcessorCount)), CancellationToken = cancellationToken },
+            i => files[i] = encoder.Encode(images[i], settings, model));
+        return files;
     }
 
     private IReadOnlyList<GeneratedImage> Generate(
