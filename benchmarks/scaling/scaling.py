@@ -28,6 +28,8 @@ def parse_args():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch", type=int, default=16, help="micro-batch of every worker")
     p.add_argument("--small-batch", type=int, default=4, help="micro-batch of the slowed worker in 'mixed'")
+    p.add_argument("--micro-batches-per-chunk", type=int, default=1,
+                   help="Sana:Grains:MicroBatchesPerChunk: a worker encodes one micro-batch's PNGs while the next runs")
     p.add_argument("--sana", default=os.environ.get("SANA", "dotnet .gpu/app/sana.dll"), help="how to run the sana CLI")
     p.add_argument("--out", default=os.environ.get("OUT", "out"))
     p.add_argument("--work", default=os.environ.get("WORK", "/tmp/sana-scaling"), help="silo logs, images (not under $OUT)")
@@ -83,6 +85,7 @@ class Cluster:
                    "Sana:ModelPath": args.model, "Sana:ImageStore:Path": str(self.images),
                    "Sana:Workers:DiscoverGpus": "false", "Sana:Workers:CpuWorkers": 0 if not devices else 1,
                    "Sana:Workers:CpuIntraOpThreads": 1, "Sana:Workers:MicroBatch": (batches or {}).get(i, args.batch),
+                   "Sana:Grains:MicroBatchesPerChunk": args.micro_batches_per_chunk,
                    "Sana:Membership:ProbeTimeout": "00:00:02", "Sana:Membership:NumMissedProbesLimit": 2,
                    "Logging:LogLevel:Default": "Warning", "Logging:LogLevel:Sana.Orleans.Grains.Jobs": "Information"}
             cfg.update({f"Sana:Workers:Devices:{k}": d for k, d in enumerate(devices)})

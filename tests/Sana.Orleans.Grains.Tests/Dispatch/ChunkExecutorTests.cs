@@ -33,6 +33,68 @@ public sealed class ChunkExecutorTests : IDisposable
         Assert.Equal("width", e.Field);
     }
 
+    [Fact]
+    public async Task A_micro_batchs_images_are_encoded_while_the_next_micro_batch_runs()
+    {
+        // The second micro-batch's Generate waits (bounded) until an image of the first is being encoded. A worker that
+        // encoded only after the whole chunk was generated, its GPU idle meanwhile, would make it wait out the bound.
+        var encoding = new ManualResetEventSlim();
+        var inner = new DeterministicTestPipeline();
+        var pipeline = new SecondCallWaits(inner, encoding);
+        var encoder = new SignallingEncoder(new PngImageFileEncoder(), encoding);
+        var executor = new ChunkExecutor("s/gpu0", pipeline, encoder, new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 2, NoChunkFaultGate.Off, NullLogger.Instance);
+
+        var chunk = Chunk(5);
+        var result = await executor.RunAsync(chunk, CancellationToken.None);
+
+        Assert.True(pipeline.EncodingSeenBeforeSecondCall, "the first micro-batch was not being encoded while the second ran");
+        Assert.Equal(3, pipeline.Calls); // 2 + 2 + 1
+        Assert.Equal(Enumerable.Range(0, 5), result.Images.Select(i => i.Index));
+
+        // The same files as encoding each image on its own, in order.
+        var settings = chunk.Request.ToSettings();
+        var expected = inner.Generate(settings, [.. chunk.Images.Select(i => new Sana.Inference.Pipeline.ImageSeed(i.Index, i.Seed))], 5, null, CancellationToken.None);
+        foreach (var image in expected)
+        {
+            var stored = await File.ReadAllBytesAsync(_store.PathOf(new ImageKey("job", image.Index, image.Seed)));
+            Assert.Equal(new PngImageFileEncoder().Encode(image, settings, inner.Model.Name), stored);
+        }
+    }
+
+    private sealed class SecondCallWaits(DeterministicTestPipeline inner, ManualResetEventSlim encoding) : Sana.Inference.Pipeline.IImagePipeline
+    {
+        public int Calls { get; private set; }
+
+        public bool EncodingSeenBeforeSecondCall { get; private set; }
+
+        public Sana.Inference.Pipeline.ModelDescription Model => inner.Model;
+
+        public IReadOnlyList<Sana.Inference.Pipeline.GeneratedImage> Generate(
+            Sana.Inference.Pipeline.GenerationSettings settings, IReadOnlyList<Sana.Inference.Pipeline.ImageSeed> seeds, int microBatchSize,
+            IProgress<Sana.Inference.Pipeline.PipelineProgress>? progress, CancellationToken cancellationToken)
+        {
+            if (++Calls == 2)
+            {
+                EncodingSeenBeforeSecondCall = encoding.Wait(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+
+            return inner.Generate(settings, seeds, microBatchSize, progress, cancellationToken);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
+    private sealed class SignallingEncoder(IImageFileEncoder inner, ManualResetEventSlim encoding) : IImageFileEncoder
+    {
+        public string Extension => inner.Extension;
+
+        public byte[] Encode(Sana.Inference.Pipeline.GeneratedImage image, Sana.Inference.Pipeline.GenerationSettings settings, string modelName)
+        {
+            encoding.Set();
+            return inner.Encode(image, settings, modelName);
+        }
+    }
+
     private static ChunkRequest Chunk(int count)
     {
         var request = new ImageJobRequest { Prompt = "p", Count = count, Width = 16, Height = 8, Steps = 2, Seed = ulong.MaxValue - 3 };
