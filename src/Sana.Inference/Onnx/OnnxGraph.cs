@@ -154,9 +154,30 @@ internal sealed class OnnxGraph : IDisposable
     private OrtValue CreateFloatValue(HostTensor tensor) => _element switch
     {
         TensorElement.Fp32 => OrtValue.CreateTensorValueFromMemory(tensor.Data, tensor.Shape),
-        TensorElement.Fp16 => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(tensor.Data, v => (Float16)v), tensor.Shape),
+        TensorElement.Fp16 => OrtValue.CreateTensorValueFromMemory(ToFloat16(tensor.Data), tensor.Shape),
         _ => OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(tensor.Data, v => (BFloat16)v), tensor.Shape),
     };
+
+    /// <summary>
+    /// float32 to fp16 with .NET's vectorised conversion into ONNX Runtime's Float16 (both IEEE binary16, round to
+    /// nearest even: the same bits as Float16's own cast, checked for every fp16 value and millions of floats in
+    /// HalfConversionTests). Why: the transformer's input and output cross this boundary at every step; one by one
+    /// it took 5-6 ms per million values on the development machine, about 2% of a step at batch 16 on the H200.
+    /// </summary>
+    internal static Float16[] ToFloat16(ReadOnlySpan<float> source)
+    {
+        var result = new Float16[source.Length];
+        System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(source, System.Runtime.InteropServices.MemoryMarshal.Cast<Float16, Half>(result.AsSpan()));
+        return result;
+    }
+
+    /// <summary>fp16 to float32, vectorised (see <see cref="ToFloat16"/>).</summary>
+    internal static float[] FromFloat16(ReadOnlySpan<Float16> source)
+    {
+        var result = new float[source.Length];
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<Float16, Half>(source), result);
+        return result;
+    }
 
     private HostTensor ReadFloatValue(OrtValue value)
     {
@@ -165,7 +186,7 @@ internal sealed class OnnxGraph : IDisposable
         float[] data = info.ElementDataType switch
         {
             TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
-            TensorElementType.Float16 => ConvertAll(value.GetTensorDataAsSpan<Float16>(), h => (float)h),
+            TensorElementType.Float16 => FromFloat16(value.GetTensorDataAsSpan<Float16>()),
             TensorElementType.BFloat16 => ConvertAll(value.GetTensorDataAsSpan<BFloat16>(), h => (float)h),
             var other => throw new InvalidOperationException($"{Path}: output has element type {other}, expected a float type"),
         };
