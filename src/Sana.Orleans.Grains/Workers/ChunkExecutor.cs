@@ -22,6 +22,9 @@ internal sealed partial class ChunkExecutor(
     IChunkFaultGate gate,
     ILogger logger)
 {
+    /// <summary>Uploads of one chunk in flight at once.</summary>
+    private const int MaxConcurrentStores = 8;
+
     /// <summary>The micro-batch in force: the configured one, halved by each out-of-memory so far.</summary>
     public int MicroBatch { get; private set; } = Math.Max(1, microBatch);
 
@@ -35,24 +38,57 @@ internal sealed partial class ChunkExecutor(
         gate.Reach(ChunkPoint.BeforeGenerate, chunk.JobId, gpuId, cancellationToken);
         var (images, files) = GenerateAndEncode(chunk.JobId, settings, seeds, cancellationToken);
         var results = new JobImage[images.Count];
-        for (var i = 0; i < images.Count; i++)
+        if (images.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (i == 1)
+            results[0] = await StoreAsync(chunk.JobId, images[0], files[0], cancellationToken).ConfigureAwait(false);
+            if (images.Count > 1)
             {
                 gate.Reach(ChunkPoint.WhileStoring, chunk.JobId, gpuId, cancellationToken); // one image stored, the rest not
             }
 
-            var image = images[i];
-            using var scope = logger.BeginScope(new Dictionary<string, object> { ["ImageIndex"] = image.Index, ["Seed"] = image.Seed });
-            var file = await files[i].ConfigureAwait(false);
-            var key = new ImageKey(chunk.JobId, image.Index, image.Seed, encoder.Extension);
-            var reference = await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
-            LogStored(logger, gpuId, chunk.JobId, image.Index, image.Seed, reference);
-            results[i] = new JobImage(image.Index, image.Seed, gpuId, reference);
+            // The rest side by side: a blob upload waits tens of milliseconds on the network each, and the GPU waits
+            // for the whole chunk to be stored. Bounded, so a chunk of 64 does not open 64 uploads at once.
+            // Each store runs to its own end (no store cancels another), and a failure surfaces as the failing store's
+            // own exception (an unavailable store must not read as a GPU fault).
+            using var slots = new SemaphoreSlim(MaxConcurrentStores);
+            var stores = Enumerable.Range(1, images.Count - 1).Select(async i =>
+            {
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    results[i] = await StoreAsync(chunk.JobId, images[i], files[i], cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }).ToArray();
+            try
+            {
+                await Task.WhenAll(stores).ConfigureAwait(false);
+            }
+            catch
+            {
+                var failed = stores.FirstOrDefault(t => t.IsFaulted && t.Exception!.InnerException is not OperationCanceledException)
+                    ?? stores.First(t => !t.IsCompletedSuccessfully);
+                await failed.ConfigureAwait(false); // rethrows that store's exception as it was thrown
+                throw;
+            }
         }
 
         return new ChunkResult(gpuId, results, MicroBatch, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Stores one image under its deterministic key (a retried chunk overwrites with the same bytes).</summary>
+    private async Task<JobImage> StoreAsync(string jobId, GeneratedImage image, Task<byte[]> encoded, CancellationToken cancellationToken)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["ImageIndex"] = image.Index, ["Seed"] = image.Seed });
+        var file = await encoded.ConfigureAwait(false);
+        var key = new ImageKey(jobId, image.Index, image.Seed, encoder.Extension);
+        var reference = await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
+        LogStored(logger, gpuId, jobId, image.Index, image.Seed, reference);
+        return new JobImage(image.Index, image.Seed, gpuId, reference);
     }
 
     /// <summary>

@@ -100,10 +100,19 @@ public sealed class JobTests(ThreeSiloCluster fixture)
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), $"cancel took {started.Elapsed}");
         Assert.True(status.Completed < request.Count);
         Assert.Equal(0, status.InFlight);
+        // The job's chunk calls end as soon as their cancellation reaches the worker; the worker lets go of its GPU
+        // when its chunk has unwound (the current denoising step, encodes already started), a moment later.
         foreach (var gpu in await Sana.GpuDirectory.GetGpus())
         {
-            var state = await Sana.Grains.GetGrain<IGpuWorkerGrain>(gpu.GpuId).GetStatus();
-            Assert.False(state.Busy, $"{gpu.GpuId} still busy after cancel");
+            var worker = Sana.Grains.GetGrain<IGpuWorkerGrain>(gpu.GpuId);
+            var state = await worker.GetStatus();
+            for (var wait = System.Diagnostics.Stopwatch.StartNew(); (state.Busy || state.Queued > 0) && wait.Elapsed < TimeSpan.FromSeconds(5);)
+            {
+                await Task.Delay(50); // polling a grain's state: it raises no event when its GPU goes idle
+                state = await worker.GetStatus();
+            }
+
+            Assert.False(state.Busy, $"{gpu.GpuId} still busy 5 s after cancel");
             Assert.Equal(0, state.Queued);
         }
 

@@ -112,14 +112,32 @@ public sealed class ChunkExecutorTests : IDisposable
         Assert.Contains("refuses this silo: container 'images' may not be written", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_store_failing_one_image_of_many_fails_the_chunk_with_the_stores_error_not_a_cancellation()
+    {
+        // Images after the first are stored side by side; the one refused must surface as the store's error (the job
+        // re-queues those images without counting it against the GPU), whatever the others were doing.
+        var store = new RefusingStore { RefuseIndex = 5 };
+        var executor = new ChunkExecutor("s/gpu0", new DeterministicTestPipeline(), new PngImageFileEncoder(), new StoreRetry(store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 4, NoChunkFaultGate.Off, NullLogger.Instance);
+        var e = await Assert.ThrowsAsync<ImageStoreUnavailableException>(() => executor.RunAsync(Chunk(12), CancellationToken.None));
+        Assert.Contains("may not be written", e.Message, StringComparison.Ordinal);
+        Assert.Equal(12, store.Calls);
+    }
+
     private sealed class RefusingStore : IImageStore
     {
-        public int Calls { get; private set; }
+        private int _calls;
+
+        public int? RefuseIndex { get; init; }
+
+        public int Calls => Volatile.Read(ref _calls);
 
         public Task<string> SaveAsync(ImageKey key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
         {
-            Calls++;
-            throw new ImageStoreAccessException("container 'images' may not be written with this credential");
+            Interlocked.Increment(ref _calls);
+            return RefuseIndex is { } refused && key.Index != refused
+                ? Task.FromResult(key.Name)
+                : throw new ImageStoreAccessException("container 'images' may not be written with this credential");
         }
 
         public Task<byte[]?> ReadAsync(string reference, CancellationToken cancellationToken) => throw new NotSupportedException();
