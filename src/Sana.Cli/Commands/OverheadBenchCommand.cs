@@ -133,7 +133,11 @@ internal static class OverheadBenchCommand
         }
     }
 
-    /// <summary>The work a GPU worker does for a job, without the cluster: micro-batches, PNG encoding, the file store.</summary>
+    /// <summary>
+    /// The work a GPU worker does for a job, without the cluster: micro-batches, PNG encoding, the file store, one
+    /// image after another. The worker overlaps encodes and stores with the next micro-batch (ChunkExecutor), so on a
+    /// GPU the cluster can come out ahead of this side; the raw pipeline (its Generate calls alone) is the fair baseline.
+    /// </summary>
     private static async Task<(double Total, double PipelineOnly)> DirectAsync(
         SanaPipeline pipeline, PngImageFileEncoder encoder, FileImageStore store, GenerationSettings settings,
         ImageJobRequest job, string jobId, int microBatch, CancellationToken cancellationToken)
