@@ -104,6 +104,16 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(shares.Sum() <= 100.0001 && shares[0] >= shares[^1], string.Join(", ", shares));
         Assert.True(transformer.GetProperty("node_milliseconds").GetDouble() <= transformer.GetProperty("run_milliseconds").GetDouble() * 1.01);
         Assert.True(File.Exists(transformer.GetProperty("trace_path").GetString()), "the trace is kept beside the results");
+
+        // The same time by node, each layer's copy of a node in one row: the rows' node counts are multiples of the
+        // layers (the tiny model has 3) times the runs counted (5), and the blocks' nodes are there by name.
+        var nodes = transformer.GetProperty("nodes").EnumerateArray().ToArray();
+        Assert.NotEmpty(nodes);
+        Assert.All(nodes, n => Assert.DoesNotMatch(@"blocks\.\d+/", n.GetProperty("node").GetString()!));
+        Assert.Contains(nodes, n => n.GetProperty("node").GetString()!.Contains("transformer_blocks.N/", StringComparison.Ordinal)
+            && n.GetProperty("nodes").GetInt32() % 15 == 0);
+        Assert.True(nodes.Sum(n => n.GetProperty("share_percent").GetDouble()) <= 100.0001);
+        Assert.Contains("| node (layers folded) |", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

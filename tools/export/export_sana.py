@@ -1,6 +1,7 @@
 """Exports a diffusers-format Sana folder to the project's ONNX model folder (docs/model-folder.md).
 
     python tools/export/export_sana.py INPUT OUTPUT [--dtype fp32|fp16|bf16] [--opset 17] [--no-check]
+        [--transformer-graph fused|reference]
         [--make-tiny] [--name NAME] [--text-encoder-dtype D] [--vae-dtype D]
         [--external-data auto|always|never] [--parts text_encoder,transformer,vae_decoder]
         [--assemble-from PART_OUTPUT ...]
@@ -16,7 +17,10 @@ NaN for the transformer and the DC-AE):
 - text_encoder: Gemma2Model with eager attention; output[0] = last_hidden_state after the final norm.
 - transformer: SanaTransformer2DModel with an export-only processor on attn1 of every block that computes the
   linear attention (sums in float32) and, where pag_layer_mask[layer] * pag_sample_mask[sample] = 1, replaces its
-  result by to_v(x) before to_out: PAG identity attention, as diffusers' PAG processors do.
+  result by to_v(x) before to_out: PAG identity attention, as diffusers' PAG processors do. With
+  --transformer-graph fused (default) the blocks are also reshaped for ONNX Runtime (ort_transformer.py: the
+  feed-forward on tokens as MatMuls, the cross-attention as com.microsoft MultiHeadAttention); the manifest's
+  transformer.graph says which.
 - vae_decoder: AutoencoderDC.decoder. The exporter writes Transpose nodes with negative perm entries for
   movedim(-1, 1) (ONNX Runtime refuses them); every such perm is rewritten to its positive form after export.
 Every graph is saved with ir_version 10, then (unless --no-check) run in ONNX Runtime (CPU) on random inputs of
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import shutil
 import subprocess
@@ -40,6 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_checksums import file_checksums  # noqa: E402
+from ort_transformer import CUSTOM_OPSETS, fuse_for_onnx_runtime, rewrite_placeholders  # noqa: E402
 from sana_common import default_chi, log, versions, write_json  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -92,7 +98,9 @@ def initializer_bytes(model) -> int:
 
 
 def export_graph(module: nn.Module, args: tuple, input_names: list[str], output_names: list[str],
-                 dynamic_axes: dict, out_path: Path, opset: int, external: str) -> dict:
+                 dynamic_axes: dict, out_path: Path, opset: int, external: str, custom_opsets: dict | None = None,
+                 rewrite=None) -> dict:
+    """rewrite: a function of the loaded ModelProto run right after export (returns a count for the log)."""
     import onnx
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,11 +113,13 @@ def export_graph(module: nn.Module, args: tuple, input_names: list[str], output_
         with torch.no_grad():
             torch.onnx.export(module, args, str(raw), input_names=input_names, output_names=output_names,
                               dynamic_axes=dynamic_axes, opset_version=opset, do_constant_folding=True,
-                              dynamo=False)
+                              custom_opsets=custom_opsets or {}, dynamo=False)
         log(f"  torch.onnx.export: {time.time() - t0:.1f}s")
         model = onnx.load(str(raw), load_external_data=True)
     fixed = normalize_transpose_perms(model.graph)
     log(f"  Transpose nodes with negative perm entries rewritten: {fixed}")
+    if rewrite is not None:
+        log(f"  {rewrite.__name__}: {rewrite(model)} nodes")
     written_ir = model.ir_version
     model.ir_version = IR_VERSION
     weights = initializer_bytes(model)
@@ -359,7 +369,8 @@ def transformer_inputs(cfg, batch: int, h: int, w: int, gen: torch.Generator, dt
     return x, enc, mask, t
 
 
-def export_transformer(src: Path, out: Path, dtype: str, opset: int, external: str, check: bool, device: str):
+def export_transformer(src: Path, out: Path, dtype: str, opset: int, external: str, check: bool, device: str,
+                       graph: str = "fused"):
     from diffusers import SanaTransformer2DModel
     from diffusers.models.attention_processor import (
         PAGCFGSanaLinearAttnProcessor2_0,
@@ -381,6 +392,10 @@ def export_transformer(src: Path, out: Path, dtype: str, opset: int, external: s
     if cfg.interpolation_scale is not None:
         log("  WARNING: this transformer has a sincos position embedding; check non-square sizes carefully")
     reference = copy.deepcopy(model) if check else None
+    rewrite = None
+    if graph == "fused":
+        fuse_for_onnx_runtime(model)  # after the reference copy: the check compares with diffusers' own blocks
+        rewrite = rewrite_placeholders
     wrapper = TransformerForExport(model).eval()
     gen = torch.Generator().manual_seed(2)
     p = cfg.patch_size
@@ -394,7 +409,7 @@ def export_transformer(src: Path, out: Path, dtype: str, opset: int, external: s
            "encoder_attention_mask": {0: "B", 1: "L"}, "timestep": {0: "B"}, "pag_sample_mask": {0: "B"},
            "velocity": {0: "B", 2: "h", 3: "w"}}
     info = export_graph(wrapper, args, names, ["velocity"], dyn, out / "transformer" / "model.onnx", opset,
-                        external)
+                        external, custom_opsets=CUSTOM_OPSETS if graph == "fused" else None, rewrite=rewrite)
     checks = []
     if check:
         def run_ort(sess, x, enc, mask, t, lm, sm):
@@ -453,7 +468,7 @@ def export_transformer(src: Path, out: Path, dtype: str, opset: int, external: s
             "num_layers": n_layers, "caption_channels": int(cfg.caption_channels),
             "sample_size": int(cfg.sample_size), "timestep_scale": float(getattr(cfg, "timestep_scale", 1.0)),
             "num_attention_heads": int(cfg.num_attention_heads), "attention_head_dim": int(cfg.attention_head_dim),
-            "cross_attention_dim": int(cfg.cross_attention_dim)}
+            "cross_attention_dim": int(cfg.cross_attention_dim), "graph": graph}
     return meta, info, checks
 
 
@@ -554,6 +569,9 @@ def main() -> int:
     ap.add_argument("--vae-dtype", choices=sorted(DTYPES), default=None,
                     help="default: --dtype, but fp32 when --dtype is fp16 (DC-AE is kept bf16/fp32)")
     ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--transformer-graph", choices=("fused", "reference"), default="fused",
+                    help="fused: the blocks reshaped for ONNX Runtime (tools/export/ort_transformer.py: feed-forward "
+                         "on tokens as MatMuls, fused cross-attention); reference: diffusers' blocks as they are")
     ap.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime vs PyTorch comparison")
     ap.add_argument("--make-tiny", action="store_true", help="first build a tiny random Sana at INPUT")
     ap.add_argument("--name", default=None, help="model name in the manifest (default: INPUT's folder name)")
@@ -592,7 +610,8 @@ def main() -> int:
 
     results: dict[str, dict] = {}
     failures: list[str] = []
-    exporters = {"text_encoder": export_text_encoder, "transformer": export_transformer,
+    exporters = {"text_encoder": export_text_encoder,
+                 "transformer": functools.partial(export_transformer, graph=args.transformer_graph),
                  "vae_decoder": export_vae_decoder}
     try:
         tokenizer_meta = copy_tokenizer(src, out)

@@ -1,14 +1,23 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Sana.Cli.Commands;
 
 /// <summary>Where one graph's time went, by operator type, from an ONNX Runtime profiling trace.</summary>
-internal sealed record TraceGraphSummary(string Graph, string TracePath, int RunsCounted, double RunMilliseconds, double NodeMilliseconds, IReadOnlyList<TraceOpTime> Ops);
+internal sealed record TraceGraphSummary(
+    string Graph, string TracePath, int RunsCounted, double RunMilliseconds, double NodeMilliseconds, IReadOnlyList<TraceOpTime> Ops,
+    IReadOnlyList<TraceNodeTime> Nodes);
 
 /// <summary>One operator type's share of a graph's node time.</summary>
 internal sealed record TraceOpTime(string Op, string Provider, int Nodes, double Milliseconds, double SharePercent);
+
+/// <summary>
+/// One node of the graph's repeated structure (its name with layer numbers folded: every block's feed-forward depthwise
+/// Conv is one row), so that an operator type's time splits by what the node does.
+/// </summary>
+internal sealed record TraceNodeTime(string Node, string Op, int Nodes, double Milliseconds, double SharePercent);
 
 /// <summary>
 /// Reads ONNX Runtime's profiling trace (a JSON array of Chrome-trace events: "Session" events named model_run for
@@ -18,14 +27,14 @@ internal sealed record TraceOpTime(string Op, string Provider, int Nodes, double
 /// it, which is the kernel's time only when launches are synchronous (CUDA_LAUNCH_BLOCKING=1); the bench records
 /// whether that was set.
 /// </summary>
-internal static class OnnxTraceSummary
+internal static partial class OnnxTraceSummary
 {
-    public static TraceGraphSummary Read(string graph, string tracePath, int topOps = 20)
+    public static TraceGraphSummary Read(string graph, string tracePath, int topOps = 20, int topNodes = 25)
     {
         using var stream = File.OpenRead(tracePath);
         using var doc = JsonDocument.Parse(stream);
         var runs = new List<(double Start, double End)>();
-        var nodes = new List<(double Ts, double Dur, string Op, string Provider)>();
+        var nodes = new List<(double Ts, double Dur, string Op, string Provider, string Node)>();
         foreach (var e in doc.RootElement.EnumerateArray())
         {
             var cat = e.TryGetProperty("cat", out var c) ? c.GetString() : null;
@@ -40,7 +49,7 @@ internal static class OnnxTraceSummary
             {
                 var op = args.TryGetProperty("op_name", out var o) ? o.GetString() ?? "?" : "?";
                 var provider = args.TryGetProperty("provider", out var p) ? p.GetString() ?? "" : "";
-                nodes.Add((ts, dur, op, provider.Replace("ExecutionProvider", "", StringComparison.Ordinal)));
+                nodes.Add((ts, dur, op, provider.Replace("ExecutionProvider", "", StringComparison.Ordinal), FoldLayers(name[..^"_kernel_time".Length])));
             }
         }
 
@@ -55,9 +64,22 @@ internal static class OnnxTraceSummary
             .ThenBy(o => o.Op, StringComparer.Ordinal)
             .Take(topOps)
             .ToList();
+        var byNode = counted
+            .GroupBy(x => (x.Node, x.Op))
+            .Select(g => new TraceNodeTime(g.Key.Node, g.Key.Op, g.Count(), g.Sum(x => x.Dur) / 1000.0, total > 0 ? 100.0 * g.Sum(x => x.Dur) / total : 0))
+            .OrderByDescending(o => o.Milliseconds)
+            .ThenBy(o => o.Node, StringComparer.Ordinal)
+            .Take(topNodes)
+            .ToList();
         var runMs = runs.Skip(runs.Count < 2 ? 0 : 1).Sum(r => r.End - r.Start) / 1000.0;
-        return new TraceGraphSummary(graph, tracePath, Math.Max(0, runs.Count < 2 ? runs.Count : runs.Count - 1), runMs, total / 1000.0, ops);
+        return new TraceGraphSummary(graph, tracePath, Math.Max(0, runs.Count < 2 ? runs.Count : runs.Count - 1), runMs, total / 1000.0, ops, byNode);
     }
+
+    /// <summary>"/transformer_blocks.12/ff/Conv_1" -> "/transformer_blocks.N/ff/Conv_1": every layer's copy of a node in one row.</summary>
+    internal static string FoldLayers(string nodeName) => LayerIndex().Replace(nodeName, ".N/");
+
+    [GeneratedRegex(@"\.\d+/")]
+    private static partial Regex LayerIndex();
 
     public static string Markdown(IReadOnlyList<TraceGraphSummary> graphs, bool launchBlocking)
     {
@@ -77,6 +99,17 @@ internal static class OnnxTraceSummary
             foreach (var o in g.Ops)
             {
                 sb.Append(inv, $"| {o.Op} | {o.Provider} | {o.Nodes} | {o.Milliseconds:F1} | {o.SharePercent:F1} |").AppendLine();
+            }
+
+            if (g.Nodes.Count > 0)
+            {
+                sb.AppendLine();
+                sb.AppendLine("| node (layers folded) | op | nodes | ms | share % |");
+                sb.AppendLine("|---|---|---:|---:|---:|");
+                foreach (var n in g.Nodes)
+                {
+                    sb.Append(inv, $"| `{n.Node}` | {n.Op} | {n.Nodes} | {n.Milliseconds:F1} | {n.SharePercent:F1} |").AppendLine();
+                }
             }
         }
 

@@ -8,13 +8,15 @@ public sealed class CudaProviderSettingsTests
     [Fact]
     public void Resolve_starts_from_our_defaults_lets_the_caller_override_and_pins_the_device()
     {
-        var caller = CudaProviderSettings.Parse(["prefer_nhwc=1", " cudnn_conv_algo_search = HEURISTIC "], "cuda-option");
+        var caller = CudaProviderSettings.Parse(["prefer_nhwc=0", " cudnn_conv_algo_search = HEURISTIC "], "cuda-option");
         var resolved = CudaProviderSettings.Resolve(3, caller);
 
-        Assert.Equal("1", resolved["prefer_nhwc"]);
+        Assert.Equal("0", resolved["prefer_nhwc"]);
         Assert.Equal("HEURISTIC", resolved["cudnn_conv_algo_search"]);
         Assert.Equal("3", resolved["device_id"]);
-        Assert.Equal("EXHAUSTIVE", CudaProviderSettings.Resolve(0, new Dictionary<string, string>())["cudnn_conv_algo_search"]);
+        var defaults = CudaProviderSettings.Resolve(0, new Dictionary<string, string>());
+        Assert.Equal("EXHAUSTIVE", defaults["cudnn_conv_algo_search"]);
+        Assert.Equal("1", defaults["prefer_nhwc"]);
     }
 
     [Theory]
