@@ -12,6 +12,8 @@
 #               the time goes, by ONNX operator, per graph (the traces stay on the machine; their summary comes back)
 #     vae16     the same model with an fp16 VAE decoder (export_sana.py --vae-dtype fp16, assembled with the fp16
 #               text encoder and transformer of `prepare`): $WORK/onnx-$CONFIG-fp16-vae16, benched at $BATCHES
+#     reference the same model with diffusers' transformer blocks unchanged (--transformer-graph reference), benched
+#               like `ours`: what the fused graph of tools/export/ort_transformer.py gains
 #     quality   an fp32 export of the same diffusers folder, then benchmarks/quality.py: ours fp16 (and fp16-vae16
 #               when made) and fp32 against diffusers bf16 and fp32, pixel by pixel
 #     eager     diffusers' SanaPipeline, bf16, eager       (benchmarks/diffusers_baseline.py)
@@ -119,16 +121,37 @@ stage_profile() {
   cp "$WORK/profile/profile-$CONFIG-$DTYPE".{json,md} "$RES/"
 }
 
+# assemble_variant DIR PART_OUTPUT EXPORT_ARGS...: a model folder that is the prepared one ($MODEL_DIR) with one
+# part exported again (into PART_OUTPUT, with EXPORT_ARGS); the other parts are hard links, not copies.
+assemble_variant() {
+  local dir=$1 part_out=$2; shift 2
+  [[ -f $dir/sana-model.json ]] && return 0
+  timeout $(( $(left) - 30 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$part_out" --no-check "$@" \
+    > "$RES/export-$(basename "$dir").log" 2>&1
+  local links=$WORK/links-$(basename "$dir") p
+  rm -rf "$links" && mkdir -p "$links"
+  for p in text_encoder transformer vae_decoder; do
+    [[ -d $part_out/$p ]] || cp -al "$MODEL_DIR/$p" "$links/$p"
+  done
+  python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$dir" --no-check "$@" --assemble-from "$part_out" "$links" \
+    >> "$RES/export-$(basename "$dir").log" 2>&1 || { tail -n 5 "$RES/export-$(basename "$dir").log"; return 1; }
+  echo "variant $dir assembled"
+}
+
 stage_vae16() {
   local dir=$WORK/onnx-$CONFIG-fp16-vae16
-  if [[ ! -f $dir/sana-model.json ]]; then
-    timeout $(( $(left) - 30 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-vae16-vae_decoder" --parts vae_decoder \
-      --dtype fp16 --vae-dtype fp16 --no-check --name "sana-$CONFIG-random-fp16-vae16" > "$RES/export-vae16.log" 2>&1
-    python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$dir" --dtype fp16 --vae-dtype fp16 --no-check \
-      --name "sana-$CONFIG-random-fp16-vae16" --assemble-from "$WORK/part-fp16-text_encoder" \
-      "$WORK/part-fp16-transformer" "$WORK/part-vae16-vae_decoder" || return 1
-  fi
+  assemble_variant "$dir" "$WORK/part-vae16" --parts vae_decoder --dtype fp16 --vae-dtype fp16 \
+    --name "sana-$CONFIG-random-fp16-vae16" || return 1
   MODEL_DIR=$dir DTYPE=fp16-vae16 stage_ours
+}
+
+# the same model with diffusers' transformer blocks as they are (--transformer-graph reference): what the fused graph
+# (tools/export/ort_transformer.py) gains
+stage_reference() {
+  local dir=$WORK/onnx-$CONFIG-$DTYPE-reference
+  assemble_variant "$dir" "$WORK/part-reference" --parts transformer --dtype "$DTYPE" --transformer-graph reference \
+    --name "sana-$CONFIG-random-$DTYPE-reference" || return 1
+  MODEL_DIR=$dir DTYPE=$DTYPE-reference stage_ours
 }
 
 stage_quality() {
@@ -169,6 +192,7 @@ for stage in "$@"; do
     ours) stage_ours ;;
     profile) stage_profile ;;
     vae16) stage_vae16 ;;
+    reference) stage_reference ;;
     quality) stage_quality ;;
     eager|compile) stage_baseline "$stage" ;;
     *) echo "unknown stage $stage"; false ;;
