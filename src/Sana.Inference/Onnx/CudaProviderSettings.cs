@@ -27,9 +27,10 @@ public static class CudaProviderSettings
     /// same shapes for a whole job, so cuDNN's one-off benchmark per shape pays for itself (ONNX Runtime's default
     /// too, stated here so a change of default upstream does not change our speed silently). prefer_nhwc 1: cuDNN's
     /// NHWC convolutions; the fused transformer graph (tools/export/ort_transformer.py) keeps its feed-forward in
-    /// token order, which is NHWC, so the Transpose pair around each depthwise Conv folds away, and DC-AE decodes
-    /// faster too (H200, 1600M fp16, batch 16: 423 against 435 ms per step and 1.30 against 1.39 s per decode with
-    /// the unfused graph; benchmarks/results/2026-11-28-h200-session4).
+    /// token order, which is NHWC, so the Transpose pair around each depthwise Conv folds away. Measured on an H200
+    /// (1600M fp16, fused graph; benchmarks/results/2026-11-28-h200-session4): batch 16, what bulk jobs run, 359
+    /// against 379 ms per step; batch 1 loses, 39 against 29 ms per step, so a caller that makes one image at a time
+    /// sets prefer_nhwc=0.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> Defaults = new Dictionary<string, string>(StringComparer.Ordinal)
     {
