@@ -41,10 +41,14 @@ public sealed record GeneratedImage(int Index, ulong Seed, int Width, int Height
 /// <summary>Progress inside one Generate call: denoising steps done over all micro-batches.</summary>
 public readonly record struct PipelineProgress(int StepsDone, int StepsTotal, int ImagesDone, int ImagesTotal);
 
-/// <summary>What a loaded pipeline serves.</summary>
+/// <summary>
+/// What a loaded pipeline serves. <paramref name="NativeSize"/>: the side in pixels the model was trained at (the
+/// transformer's sample size times the decoder's compression: 1024 for Sana 1600M 1024px), 0 when not known.
+/// </summary>
 public sealed record ModelDescription(
     string Name,
     int LatentChannels,
     int PixelFactor,
     int NumLayers,
-    string Device);
+    string Device,
+    int NativeSize = 0);

@@ -27,7 +27,8 @@ public sealed class SanaPipeline : IImagePipeline
         _decoder = new LatentDecoder(folder, sessions.VaeDecoder, options.DecodeTiling);
         var m = folder.Manifest;
         _prompts = new PromptEncoder(sessions.TextEncoder, tokenizer, m.TextEncoder.HiddenSize);
-        Model = new ModelDescription(m.Name, folder.LatentChannels, folder.PixelFactor, m.Transformer.NumLayers, options.Device.ToString());
+        Model = new ModelDescription(m.Name, folder.LatentChannels, folder.PixelFactor, m.Transformer.NumLayers, options.Device.ToString(),
+            m.Transformer.SampleSize * m.VaeDecoder.SpatialCompressionRatio);
     }
 
     public ModelDescription Model { get; }

@@ -17,6 +17,19 @@ public sealed class SanaGrainsOptions
     /// <summary>Micro-batches per chunk handed to a GPU: more amortises call overhead, fewer balances the tail.</summary>
     public int MicroBatchesPerChunk { get; set; } = 1;
 
+    /// <summary>
+    /// Chunks of one job a GPU holds at once while enough images wait: with 2, the next chunk is already on the GPU
+    /// worker when the current one's generation ends, so the GPU does not wait for encodes, stores and the job's
+    /// next dispatch. At the end of a job each GPU holds one chunk, so the tail still splits by speed.
+    /// </summary>
+    public int ChunksInFlightPerGpu { get; set; } = 2;
+
+    /// <summary>
+    /// Runs one untimed generation at the worker's micro-batch when the model loads, before the GPU is offered to
+    /// jobs (ONNX Runtime's first call at a shape is slow; see ChunkExecutor.WarmUp).
+    /// </summary>
+    public bool WarmUpOnLoad { get; set; } = true;
+
     /// <summary>How often a running job asks the directory for GPUs that joined.</summary>
     public TimeSpan DirectoryRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -111,6 +124,11 @@ public sealed class SanaGrainsOptions
         if (MaxImagesPerJob < 1)
         {
             yield return "MaxImagesPerJob: must be at least 1";
+        }
+
+        if (ChunksInFlightPerGpu < 1)
+        {
+            yield return "ChunksInFlightPerGpu: must be at least 1";
         }
 
         if (MicroBatchesPerChunk < 1)

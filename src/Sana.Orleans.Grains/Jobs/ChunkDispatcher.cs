@@ -1,7 +1,9 @@
 namespace Sana.Orleans.Grains.Jobs;
 
 /// <summary>
-/// Which image indices of a job are waiting, running on which GPU, or done. A GPU that comes back for more takes the
+/// Which image indices of a job are waiting, running on which GPU lane, or done. A lane is one chunk slot of a GPU
+/// (<see cref="Lane"/>: a GPU with two lanes holds two chunks, the second queued behind the first on the worker); every
+/// method below takes lanes, and a GPU with one lane is its own id. A lane that comes back for more takes the
 /// next lowest waiting indices (so a faster GPU takes more, with no static split); a GPU that fails or vanishes gives
 /// its unfinished indices back; an index is counted done once however often it comes back. Each GPU's speed is
 /// measured from its finished chunks so that the tail of the job is shared out by speed (see <see cref="TryTake"/>).
@@ -16,6 +18,7 @@ internal sealed class ChunkDispatcher
     private readonly HashSet<int> _done = [];
     private readonly Dictionary<string, (int[] Chunk, long Started)> _inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _rates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastCompletion = new(StringComparer.Ordinal); // by GPU, not lane
     private readonly TimeProvider _time;
 
     public ChunkDispatcher(int total, IEnumerable<int> alreadyDone, TimeProvider? time = null)
@@ -41,7 +44,17 @@ internal sealed class ChunkDispatcher
 
     public int InFlight => _inFlight.Values.Sum(c => c.Chunk.Length);
 
-    public int GpusBusy => _inFlight.Count;
+    /// <summary>GPUs with at least one chunk of this job (lanes of one GPU count once).</summary>
+    public int GpusBusy => _inFlight.Keys.Select(GpuOf).Distinct(StringComparer.Ordinal).Count();
+
+    /// <summary>The key of lane <paramref name="index"/> of a GPU: its id for lane 0, "id#2" for the second, ...</summary>
+    public static string Lane(string gpuId, int index) => index == 0 ? gpuId : $"{gpuId}#{index + 1}";
+
+    /// <summary>The GPU a lane belongs to.</summary>
+    public static string GpuOf(string lane) =>
+        lane.LastIndexOf('#') is var hash and > 0 && hash < lane.Length - 1 && lane.AsSpan(hash + 1).IndexOfAnyExceptInRange('0', '9') < 0
+            ? lane[..hash]
+            : lane;
 
     public bool IsComplete => _done.Count == Total;
 
@@ -103,7 +116,13 @@ internal sealed class ChunkDispatcher
 
         if (count > 0 && _inFlight.TryGetValue(gpuId, out var flight))
         {
-            var seconds = _time.GetElapsedTime(flight.Started).TotalSeconds;
+            // A chunk queued behind another of the same GPU starts when that one ends, not when it was handed out:
+            // timed from its dispatch, a GPU with two lanes would measure at half its speed.
+            var gpu = GpuOf(gpuId);
+            var now = _time.GetTimestamp();
+            var started = _lastCompletion.TryGetValue(gpu, out var previous) ? Math.Max(previous, flight.Started) : flight.Started;
+            _lastCompletion[gpu] = now;
+            var seconds = _time.GetElapsedTime(started, now).TotalSeconds;
             if (seconds > 0)
             {
                 var rate = count / seconds;

@@ -4,7 +4,10 @@ using Sana.Orleans.Jobs;
 
 namespace Sana.Orleans.Grains.Jobs;
 
-/// <summary>The dispatch loop: one chunk in flight per GPU; whichever GPU returns first takes the next chunk.</summary>
+/// <summary>
+/// The dispatch loop: up to <see cref="SanaGrainsOptions.ChunksInFlightPerGpu"/> chunks on each GPU while enough
+/// images wait (one at the end of the job); whichever chunk returns first frees its lane for the next.
+/// </summary>
 internal sealed partial class GenerationJobGrain
 {
     private void StartRun()
@@ -23,7 +26,7 @@ internal sealed partial class GenerationJobGrain
     {
         var request = State.Request!;
         var dispatcher = _dispatcher = new ChunkDispatcher(request.Count, State.Images.Select(i => i.Index));
-        var inFlight = new Dictionary<Task<ChunkResult>, GpuDescriptor>();
+        var inFlight = new Dictionary<Task<ChunkResult>, (GpuDescriptor Gpu, string Lane)>();
         var failuresByGpu = new Dictionary<string, int>(StringComparer.Ordinal);
         var rotation = DispatchRotation.Of(JobId);
         var consecutiveFailures = 0;
@@ -51,12 +54,27 @@ internal sealed partial class GenerationJobGrain
                     }
 
                     var capacity = gpu.Capacity * _options.MicroBatchesPerChunk;
-                    if (dispatcher.TryTake(gpu.GpuId, capacity, gpus.Length) is { } indices)
+                    var lanes = Enumerable.Range(0, _options.ChunksInFlightPerGpu).Select(l => ChunkDispatcher.Lane(gpu.GpuId, l)).ToArray();
+                    var busy = lanes.Count(dispatcher.IsBusy);
+                    foreach (var lane in lanes.Where(l => !dispatcher.IsBusy(l)))
                     {
+                        // A GPU that has a chunk takes another only while every GPU could still get a full one: the
+                        // end of the job is shared out by speed, one chunk per GPU, and only idle GPUs copy stragglers.
+                        if (busy > 0 && dispatcher.Pending < capacity * gpus.Length)
+                        {
+                            break;
+                        }
+
+                        if (dispatcher.TryTake(lane, capacity, gpus.Length) is not { } indices)
+                        {
+                            break;
+                        }
+
                         var images = indices.Select(i => new ChunkImage(i, request.SeedOf(i))).ToArray();
                         var call = GrainFactory.GetGrain<IGpuWorkerGrain>(gpu.GpuId)
                             .RunChunk(new ChunkRequest(JobId, request, images), cancellationToken);
-                        inFlight[call] = gpu;
+                        inFlight[call] = (gpu, lane);
+                        busy++;
                     }
                 }
 
@@ -69,9 +87,9 @@ internal sealed partial class GenerationJobGrain
                 }
 
                 var finished = await Task.WhenAny(inFlight.Keys);
-                var from = inFlight[finished];
+                var (from, fromLane) = inFlight[finished];
                 inFlight.Remove(finished);
-                var outcome = await TryRecordAsync(dispatcher, from, finished);
+                var outcome = await TryRecordAsync(dispatcher, from, fromLane, finished);
                 if (outcome is ChunkOutcome.Recorded or ChunkOutcome.HandedBack)
                 {
                     consecutiveFailures = 0;
@@ -106,10 +124,10 @@ internal sealed partial class GenerationJobGrain
             // whatever the calls still out managed to store. Handed over: leave them be (see OnDeactivateAsync).
             if (!_handedOver)
             {
-                await StopChunksAsync(inFlight.Values);
-                foreach (var (call, gpu) in inFlight)
+                await StopChunksAsync(inFlight.Values.Select(f => f.Gpu).DistinctBy(g => g.GpuId));
+                foreach (var (call, (gpu, lane)) in inFlight)
                 {
-                    await TryRecordAsync(dispatcher, gpu, call);
+                    await TryRecordAsync(dispatcher, gpu, lane, call);
                 }
             }
         }
@@ -137,7 +155,7 @@ internal sealed partial class GenerationJobGrain
     }
 
     /// <summary>Records a finished call's images, or says how it failed (its indices wait again).</summary>
-    private async Task<ChunkOutcome> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, Task<ChunkResult> call)
+    private async Task<ChunkOutcome> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, string lane, Task<ChunkResult> call)
     {
         ChunkResult result;
         try
@@ -146,37 +164,37 @@ internal sealed partial class GenerationJobGrain
         }
         catch (JobRequestException e)
         {
-            dispatcher.Fail(gpu.GpuId);
+            dispatcher.Fail(lane);
             await FailAsync(e.Message);
             return ChunkOutcome.Failed;
         }
         catch (GpuLeavingException)
         {
-            dispatcher.Fail(gpu.GpuId); // handed back by a stopping silo: the images wait again at once, no failure
+            dispatcher.Fail(lane); // handed back by a stopping silo: the images wait again at once, no failure
             OnHandedBack(gpu.GpuId);
             return ChunkOutcome.HandedBack;
         }
         catch (OperationCanceledException)
         {
-            dispatcher.Fail(gpu.GpuId);
+            dispatcher.Fail(lane);
             return ChunkOutcome.Failed;
         }
         catch (GpuUnavailableException e)
         {
-            dispatcher.Fail(gpu.GpuId);
+            dispatcher.Fail(lane);
             _unavailableUntil[gpu.GpuId] = _time.GetUtcNow() + (e.RetryAfter > MinUnavailable ? e.RetryAfter : MinUnavailable);
             LogGpuUnavailable(_logger, JobId, gpu.GpuId, e.Message);
             return ChunkOutcome.GpuUnavailable;
         }
         catch (Exception e)
         {
-            dispatcher.Fail(gpu.GpuId);
+            dispatcher.Fail(lane);
             LogChunkFailed(_logger, e, JobId, gpu.GpuId);
             return e is ImageStoreUnavailableException ? ChunkOutcome.StoreUnavailable : ChunkOutcome.Failed;
         }
 
         var byIndex = result.Images.ToDictionary(i => i.Index);
-        foreach (var index in dispatcher.Complete(gpu.GpuId, byIndex.Keys))
+        foreach (var index in dispatcher.Complete(lane, byIndex.Keys))
         {
             State.Images.Add(byIndex[index]);
         }

@@ -47,9 +47,7 @@ internal sealed partial class GpuWorkerGrain
             IImagePipeline pipeline;
             if (neverLoaded)
             {
-                var config = _config;
-                LogLoading(logger, GpuId, config.Device, config.ModelFolder);
-                _loading = Task.Run(() => pipelines.Create(config), CancellationToken.None);
+                _loading = LoadAsync();
                 pipeline = await _loading;
                 EnsureExecutor(pipeline);
             }

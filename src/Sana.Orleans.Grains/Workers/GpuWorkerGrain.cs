@@ -72,14 +72,23 @@ internal sealed partial class GpuWorkerGrain(
         cancellationToken = running.Token;
         await EnsureLoadedAsync();
         await _turns.EnterAsync(chunk.JobId, cancellationToken);
+        var holdsTurn = true;
         try
         {
             ThrowIfUnhealthy(); // it may have turned unhealthy while this chunk waited its turn
             LogChunkStarted(logger, GpuId, chunk.JobId, chunk.Images.Length, _executor!.MicroBatch);
             var executor = _executor!;
-            var result = await Task.Run(() => executor.RunAsync(chunk, cancellationToken), cancellationToken);
+            var generating = Stopwatch.GetTimestamp();
+            var generated = await Task.Run(() => executor.GenerateChunk(chunk, cancellationToken), cancellationToken);
+            var gpuTime = Stopwatch.GetElapsedTime(generating);
+
+            // The GPU is free: the next chunk (the job keeps Sana:Grains:ChunksInFlightPerGpu here) generates while
+            // this one's last encodes finish and its images are stored.
+            _turns.Exit();
+            holdsTurn = false;
+            var result = await Task.Run(() => executor.StoreChunkAsync(generated, cancellationToken), cancellationToken);
             _health.RecordSuccess();
-            _meter.Record(result.Images.Length, result.Elapsed);
+            _meter.Record(result.Images.Length, gpuTime); // the GPU's own rate: chunks' store times overlap
             LogChunkFinished(logger, GpuId, chunk.JobId, result.Images.Length, result.Elapsed.TotalSeconds);
             return result;
         }
@@ -95,7 +104,10 @@ internal sealed partial class GpuWorkerGrain(
         }
         finally
         {
-            _turns.Exit();
+            if (holdsTurn)
+            {
+                _turns.Exit();
+            }
         }
     }
 
@@ -133,9 +145,7 @@ internal sealed partial class GpuWorkerGrain(
     {
         if (_loading is null || (_loading.IsFaulted && !_health.IsUnhealthy))
         {
-            var config = _config;
-            LogLoading(logger, GpuId, config.Device, config.ModelFolder);
-            _loading = Task.Run(() => pipelines.Create(config));
+            _loading = LoadAsync();
         }
         else if (_loading.IsFaulted)
         {
@@ -156,14 +166,50 @@ internal sealed partial class GpuWorkerGrain(
         }
     }
 
-    private void EnsureExecutor(IImagePipeline pipeline)
+    /// <summary>
+    /// Loads the model on the thread pool and, unless turned off (Sana:Grains:WarmUpOnLoad), warms it up at the
+    /// worker's micro-batch (<see cref="ChunkExecutor.WarmUp"/>) before the GPU counts as loaded, so that neither
+    /// the directory nor a job sees it before it runs at full speed. A failed warm-up is a failed load.
+    /// </summary>
+    private Task<IImagePipeline> LoadAsync()
     {
-        if (_executor is null)
+        var config = _config;
+        LogLoading(logger, GpuId, config.Device, config.ModelFolder);
+        return Task.Run(() =>
+        {
+            var pipeline = pipelines.Create(config);
+            if (!options.Value.WarmUpOnLoad)
+            {
+                return pipeline;
+            }
+
+            try
+            {
+                var started = Stopwatch.GetTimestamp();
+                var microBatch = EnsureExecutor(pipeline).WarmUp(CancellationToken.None);
+                var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                LogWarmedUp(logger, GpuId, microBatch, seconds);
+                return pipeline;
+            }
+            catch
+            {
+                _executor = null;
+                pipeline.Dispose();
+                throw;
+            }
+        });
+    }
+
+    private ChunkExecutor EnsureExecutor(IImagePipeline pipeline)
+    {
+        if (_executor is null || !ReferenceEquals(_executor.Pipeline, pipeline))
         {
             var o = options.Value;
             var gate = o.FaultGateDirectory is { Length: > 0 } folder ? new FileChunkFaultGate(folder) : (IChunkFaultGate)NoChunkFaultGate.Off;
             _executor = new ChunkExecutor(GpuId, pipeline, encoder, new StoreRetry(store, o, TimeProvider.System, logger), _config.MicroBatch, gate, logger);
         }
+
+        return _executor;
     }
 
     private GpuDescriptor Describe(IImagePipeline pipeline) => new(

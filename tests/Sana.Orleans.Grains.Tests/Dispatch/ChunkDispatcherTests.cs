@@ -18,6 +18,47 @@ public sealed class ChunkDispatcherTests
     }
 
     [Fact]
+    public void A_gpus_lanes_hold_a_chunk_each_count_as_one_busy_gpu_and_fail_on_their_own()
+    {
+        var first = ChunkDispatcher.Lane("s0/gpu0", 0);
+        var second = ChunkDispatcher.Lane("s0/gpu0", 1);
+        Assert.Equal("s0/gpu0", first);
+        Assert.Equal("s0/gpu0#2", second);
+        Assert.Equal("s0/gpu0", ChunkDispatcher.GpuOf(second));
+        Assert.Equal("odd#name/gpu1", ChunkDispatcher.GpuOf("odd#name/gpu1")); // a silo name with '#' is not a lane
+
+        var d = new ChunkDispatcher(12, []);
+        Assert.Equal([0, 1, 2, 3], d.TryTake(first, 4, 1)!);
+        Assert.Equal([4, 5, 6, 7], d.TryTake(second, 4, 1)!);
+        Assert.Equal(1, d.GpusBusy);
+        Assert.Equal(8, d.InFlight);
+
+        // The queued chunk failed (its silo handed it back): only its images wait again; the running one stays out.
+        d.Fail(second);
+        Assert.True(d.IsBusy(first));
+        Assert.Equal(8, d.Pending);
+        Assert.Equal([4, 5, 6, 7], d.TryTake(second, 4, 1)!);
+        Assert.Equal(["0", "1", "2", "3"], d.Complete(first, [0, 1, 2, 3]).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(d.IsBusy(second));
+    }
+
+    [Fact]
+    public void A_chunk_queued_behind_another_on_the_same_gpu_is_timed_from_when_that_one_ended()
+    {
+        var clock = new Scaling.SimulationClock();
+        var d = new ChunkDispatcher(8, [], clock);
+        var (first, second) = (ChunkDispatcher.Lane("g", 0), ChunkDispatcher.Lane("g", 1));
+        d.TryTake(first, 2, 1);
+        d.TryTake(second, 2, 1); // handed out at once, runs after the first
+        clock.Now = 2;
+        d.Complete(first, [0, 1]);
+        clock.Now = 4;
+        d.Complete(second, [2, 3]);
+        Assert.Equal(1.0, d.RateOf(first)!.Value, 6);
+        Assert.Equal(1.0, d.RateOf(second)!.Value, 6); // 2 images in the 2 s it ran, not the 4 s since dispatch
+    }
+
+    [Fact]
     public void A_failed_chunk_gives_its_indices_back_and_they_go_out_again_first()
     {
         var d = new ChunkDispatcher(6, []);

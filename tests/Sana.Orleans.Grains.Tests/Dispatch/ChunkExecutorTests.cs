@@ -25,6 +25,60 @@ public sealed class ChunkExecutorTests : IDisposable
     }
 
     [Fact]
+    public void Warm_up_runs_one_step_at_the_micro_batch_and_halves_it_on_out_of_memory_before_any_job()
+    {
+        var pipeline = new RecordingPipeline(new DeterministicTestPipeline(oomAboveMicroBatch: 4));
+        var executor = new ChunkExecutor("s/gpu0", pipeline, new PngImageFileEncoder(), new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 16, NoChunkFaultGate.Off, NullLogger.Instance);
+
+        Assert.Equal(4, executor.WarmUp(CancellationToken.None));
+        Assert.Equal(4, executor.MicroBatch);
+        Assert.Equal([16, 8, 4], pipeline.Inner.MicroBatchesTried);
+        var settings = Assert.Single(pipeline.Settings.Distinct());
+        Assert.Equal(1, settings.Steps);
+        Assert.Equal(new ImageJobRequest { Prompt = "p" }.GuidanceScale, settings.GuidanceScale); // what jobs use by default: CFG on
+        Assert.Equal(1024, settings.Width); // the test double does not know its native size: a request's default
+        Assert.All(pipeline.Seeds, n => Assert.Equal(16, n)); // the configured micro-batch of images, run at the halved size
+        Assert.Empty(Directory.Exists(_store.Root) ? Directory.GetFiles(_store.Root, "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public async Task A_chunks_images_are_generated_first_and_stored_by_a_second_call_that_can_run_after_the_gpu_moved_on()
+    {
+        var pipeline = new DeterministicTestPipeline();
+        var executor = new ChunkExecutor("s/gpu0", pipeline, new PngImageFileEncoder(), new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 2, NoChunkFaultGate.Off, NullLogger.Instance);
+        var generated = executor.GenerateChunk(Chunk(3), CancellationToken.None);
+        Assert.Empty(Directory.Exists(_store.Root) ? Directory.GetFiles(_store.Root, "*", SearchOption.AllDirectories) : []);
+
+        var next = executor.GenerateChunk(Chunk(2) with { JobId = "job2" }, CancellationToken.None); // the GPU's next chunk
+        var result = await executor.StoreChunkAsync(generated, CancellationToken.None);
+        Assert.Equal([0, 1, 2], result.Images.Select(i => i.Index));
+        Assert.All(result.Images, i => Assert.True(File.Exists(_store.PathOf(new ImageKey("job", i.Index, i.Seed)))));
+        Assert.Equal(2, (await executor.StoreChunkAsync(next, CancellationToken.None)).Images.Length);
+    }
+
+    private sealed class RecordingPipeline(DeterministicTestPipeline inner) : Sana.Inference.Pipeline.IImagePipeline
+    {
+        public DeterministicTestPipeline Inner => inner;
+
+        public List<Sana.Inference.Pipeline.GenerationSettings> Settings { get; } = [];
+
+        public List<int> Seeds { get; } = [];
+
+        public Sana.Inference.Pipeline.ModelDescription Model => inner.Model;
+
+        public IReadOnlyList<Sana.Inference.Pipeline.GeneratedImage> Generate(
+            Sana.Inference.Pipeline.GenerationSettings settings, IReadOnlyList<Sana.Inference.Pipeline.ImageSeed> seeds, int microBatchSize,
+            IProgress<Sana.Inference.Pipeline.PipelineProgress>? progress, CancellationToken cancellationToken)
+        {
+            Settings.Add(settings);
+            Seeds.Add(seeds.Count);
+            return inner.Generate(settings, seeds, microBatchSize, progress, cancellationToken);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
     public async Task A_bad_setting_fails_with_a_request_error_naming_the_field()
     {
         var executor = new ChunkExecutor("s/gpu0", new DeterministicTestPipeline(), new PngImageFileEncoder(), new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 1, NoChunkFaultGate.Off, NullLogger.Instance);
