@@ -5,8 +5,8 @@ using Sana.Orleans.Jobs;
 namespace Sana.Orleans.Grains.Tests.Cluster;
 
 /// <summary>
-/// The GPU never waits between chunks: it is warmed up before any job reaches it, and a job keeps a second chunk
-/// queued on it while enough images wait (Sana:Grains:ChunksInFlightPerGpu), but not at the end of the job.
+/// The GPU is warmed up before any job reaches it, and with Sana:Grains:ChunksInFlightPerGpu=2 a job keeps a second
+/// chunk queued on it while enough images wait, but not at the end of the job.
 /// One silo with one real-model worker of micro-batch 2, held at its gate.
 /// </summary>
 public sealed class ChunkPipeliningTests
@@ -14,7 +14,8 @@ public sealed class ChunkPipeliningTests
     [Fact]
     public async Task A_gpu_is_warmed_up_at_load_and_holds_a_second_chunk_while_plenty_waits_but_not_at_the_tail()
     {
-        await using var sana = await SanaCluster.StartAsync(new ClusterSpec([[2]]), TestModel.Folder);
+        await using var sana = await SanaCluster.StartAsync(
+            new ClusterSpec([[2]]), TestModel.Folder, new Dictionary<string, string> { ["Sana:Grains:ChunksInFlightPerGpu"] = "2" });
         var gpu = Assert.Single(await sana.GpuDirectory.GetGpus());
         var worker = sana.Grains.GetGrain<IGpuWorkerGrain>(gpu.GpuId);
         var gate = PipelineGate.For(sana.Cluster.Options.ClusterId, ClusterSpec.SiloName(0));

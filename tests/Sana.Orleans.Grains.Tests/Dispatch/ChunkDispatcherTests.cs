@@ -59,6 +59,38 @@ public sealed class ChunkDispatcherTests
     }
 
     [Fact]
+    public void The_lanes_of_one_gpu_share_its_speed_so_a_single_gpus_chunks_stay_full()
+    {
+        // One GPU, two lanes, 16 images per chunk at 1.6 images/s: 64 images must go out as four full chunks. Counted
+        // as two GPUs, the lanes halved each other's share once both were measured and cut the end into 8, 4, 2, 1, 1.
+        var clock = new Scaling.SimulationClock();
+        var d = new ChunkDispatcher(64, [], clock);
+        var lanes = new[] { ChunkDispatcher.Lane("g", 0), ChunkDispatcher.Lane("g", 1) };
+        var sizes = new List<int>();
+        var running = new Queue<(string Lane, int[] Chunk)>();
+        foreach (var lane in lanes)
+        {
+            var chunk = d.TryTake(lane, 16, 1)!;
+            sizes.Add(chunk.Length);
+            running.Enqueue((lane, chunk));
+        }
+
+        while (running.TryDequeue(out var done))
+        {
+            clock.Now += done.Chunk.Length / 1.6; // the GPU runs its chunks one after another
+            d.Complete(done.Lane, done.Chunk);
+            if (d.Pending > 0 && d.TryTake(done.Lane, 16, 1) is { } next)
+            {
+                sizes.Add(next.Length);
+                running.Enqueue((done.Lane, next));
+            }
+        }
+
+        Assert.Equal([16, 16, 16, 16], sizes);
+        Assert.True(d.IsComplete);
+    }
+
+    [Fact]
     public void A_failed_chunk_gives_its_indices_back_and_they_go_out_again_first()
     {
         var d = new ChunkDispatcher(6, []);

@@ -26,7 +26,7 @@ public sealed class SanaCluster : IAsyncDisposable
 
     public IGrainFactory Grains => Cluster.Client;
 
-    public static async Task<SanaCluster> StartAsync(ClusterSpec spec, string modelFolder)
+    public static async Task<SanaCluster> StartAsync(ClusterSpec spec, string modelFolder, IReadOnlyDictionary<string, string>? settings = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "sana-orleans-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
@@ -34,7 +34,7 @@ public sealed class SanaCluster : IAsyncDisposable
         builder.Options.ConfigureFileLogging = false;
         builder.Properties["Sana:StoreRoot"] = root;
         builder.Properties["Sana:ModelFolder"] = modelFolder;
-        foreach (var (key, value) in spec.ToProperties())
+        foreach (var (key, value) in spec.ToProperties().Concat(settings ?? new Dictionary<string, string>()))
         {
             builder.Properties[key] = value;
         }

@@ -24,6 +24,13 @@ public sealed class SanaSiloConfigurator : ISiloConfigurator
             clusterId,
             new FileImageStore(storeRoot, NullLogger<FileImageStore>.Instance),
             workers.Select((capacity, index) => new GpuWorkerConfig(index, "cpu", modelFolder, capacity) { IntraOpThreads = 1 }),
-            new PipelineGate.Factory(new SanaPipelineFactory(), PipelineGate.For(clusterId, siloName)));
+            new PipelineGate.Factory(new SanaPipelineFactory(), PipelineGate.For(clusterId, siloName)),
+            o =>
+            {
+                if (siloBuilder.Configuration["Sana:Grains:ChunksInFlightPerGpu"] is { } depth)
+                {
+                    o.ChunksInFlightPerGpu = int.Parse(depth, System.Globalization.CultureInfo.InvariantCulture);
+                }
+            });
     }
 }
