@@ -133,10 +133,9 @@ internal sealed partial class ChunkExecutor(
     /// Runs the chunk one micro-batch at a time and encodes each image on the thread pool as soon as its micro-batch
     /// is out, so that encoding overlaps the next micro-batch on the GPU. Why: one 1024x1024 PNG takes 0.2-0.3 s of one
     /// core, and on the H200 a worker that encoded its chunk of 16 one image after another after the pipeline returned
-    /// made 1.07 images/s where the pipeline alone made 1.56 (the job hands a GPU its next chunk only when this one is
-    /// stored, so the GPU waited for every encode). Now the GPU waits for about one image's encode per chunk (the last
-    /// micro-batch's, its images encoded side by side); with several micro-batches per chunk
-    /// (Sana:Grains:MicroBatchesPerChunk) that wait is shared by more images. PNG bytes do not depend on the order.
+    /// made 1.07 images/s where the pipeline alone made 1.56 (the GPU waited for every encode). The last micro-batch's
+    /// encodes finish in <see cref="StoreChunkAsync"/>, after the worker has let go of the GPU, so with a second chunk
+    /// queued (Sana:Grains:ChunksInFlightPerGpu) the GPU does not wait for them. PNG bytes do not depend on the order.
     /// Encodes still running when a later micro-batch fails are left to finish on their own; nothing is stored then.
     /// </summary>
     private (List<GeneratedImage> Images, List<Task<byte[]>> Files) GenerateAndEncode(
