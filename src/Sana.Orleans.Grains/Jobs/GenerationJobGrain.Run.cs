@@ -139,18 +139,27 @@ internal sealed partial class GenerationJobGrain
 
         if (dispatcher.IsComplete && State.State == JobState.Running)
         {
+            // Out of the admission queue before anyone can read "completed" (a reentrant Watch or GetStatus may run
+            // at the next await): a client that sees the end and submits at once finds the slot free.
+            await ReleaseAdmissionAsync();
             State.State = JobState.Completed;
             State.FinishedAt = _time.GetUtcNow();
             LogCompleted(_logger, JobId, dispatcher.Total, (State.FinishedAt - State.SubmittedAt)?.TotalSeconds ?? 0);
         }
 
         await WriteStateAsync();
-        Signal();
-        if (State.State != JobState.Running)
+        try
         {
-            RecordEnd();
-            await StopReminderAsync();
-            await ReleaseAdmissionAsync();
+            if (State.State != JobState.Running)
+            {
+                RecordEnd();
+                await StopReminderAsync();
+                await ReleaseAdmissionAsync();
+            }
+        }
+        finally
+        {
+            Signal();
         }
     }
 
