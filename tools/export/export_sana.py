@@ -45,7 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_checksums import file_checksums  # noqa: E402
-from ort_transformer import CUSTOM_OPSETS, fuse_for_onnx_runtime, rewrite_placeholders  # noqa: E402
+from ort_transformer import CUSTOM_OPSETS, fuse_for_onnx_runtime, project_qkv, rewrite_placeholders  # noqa: E402
 from sana_common import default_chi, log, versions, write_json  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -310,13 +310,7 @@ class PagSwitchLinearAttnProcessor:
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None):
         dtype = hidden_states.dtype
-        query = attn.to_q(hidden_states)
-        key = attn.to_k(hidden_states)
-        value = attn.to_v(hidden_states)
-        if attn.norm_q is not None:
-            query = attn.norm_q(query)
-        if attn.norm_k is not None:
-            key = attn.norm_k(key)
+        query, key, value = project_qkv(attn, hidden_states)
         heads = attn.heads
         head_dim = attn.to_v.out_features // heads  # a Python int: the graph slices with constants, never -1
         q = F.relu(query).float().transpose(1, 2).unflatten(1, (heads, head_dim))  # B, H, d, N

@@ -58,17 +58,24 @@ def _is_none(value) -> bool:
     return value.node().mustBeNone() if hasattr(value, "node") else value is None
 
 
+def project_qkv(attn, hidden_states, context=None):
+    """An Attention module's query, key and value (keys and values from context when given), with its q/k norms."""
+    context = hidden_states if context is None else context
+    query = attn.to_q(hidden_states)
+    key = attn.to_k(context)
+    value = attn.to_v(context)
+    if attn.norm_q is not None:
+        query = attn.norm_q(query)
+    if attn.norm_k is not None:
+        key = attn.norm_k(key)
+    return query, key, value
+
+
 class FusedCrossAttnProcessor:
     """diffusers' SanaAttnProcessor2_0 (the cross-attention) with the attention itself as one fused node."""
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None):
-        query = attn.to_q(hidden_states)
-        key = attn.to_k(encoder_hidden_states)
-        value = attn.to_v(encoder_hidden_states)
-        if attn.norm_q is not None:
-            query = attn.norm_q(query)
-        if attn.norm_k is not None:
-            key = attn.norm_k(key)
+        query, key, value = project_qkv(attn, hidden_states, encoder_hidden_states)
         bias = None
         if attention_mask is not None:
             # the transformer made the text mask an additive bias (batch, 1, text); diffusers broadcasts it over heads

@@ -34,7 +34,7 @@ internal static partial class OnnxTraceSummary
         using var stream = File.OpenRead(tracePath);
         using var doc = JsonDocument.Parse(stream);
         var runs = new List<(double Start, double End)>();
-        var nodes = new List<(double Ts, double Dur, string Op, string Provider, string Node)>();
+        var nodes = new List<NodeEvent>();
         foreach (var e in doc.RootElement.EnumerateArray())
         {
             var cat = e.TryGetProperty("cat", out var c) ? c.GetString() : null;
@@ -49,7 +49,7 @@ internal static partial class OnnxTraceSummary
             {
                 var op = args.TryGetProperty("op_name", out var o) ? o.GetString() ?? "?" : "?";
                 var provider = args.TryGetProperty("provider", out var p) ? p.GetString() ?? "" : "";
-                nodes.Add((ts, dur, op, provider.Replace("ExecutionProvider", "", StringComparison.Ordinal), FoldLayers(name[..^"_kernel_time".Length])));
+                nodes.Add(new NodeEvent(ts, dur, op, provider.Replace("ExecutionProvider", "", StringComparison.Ordinal), FoldLayers(name[..^"_kernel_time".Length])));
             }
         }
 
@@ -57,23 +57,29 @@ internal static partial class OnnxTraceSummary
         var firstRunEnd = runs.Count > 0 ? runs[0].End : double.NegativeInfinity;
         var counted = nodes.Where(x => runs.Count < 2 || x.Ts > firstRunEnd).ToList();
         var total = counted.Sum(x => x.Dur);
-        var ops = counted
-            .GroupBy(x => (x.Op, x.Provider))
-            .Select(g => new TraceOpTime(g.Key.Op, g.Key.Provider, g.Count(), g.Sum(x => x.Dur) / 1000.0, total > 0 ? 100.0 * g.Sum(x => x.Dur) / total : 0))
-            .OrderByDescending(o => o.Milliseconds)
-            .ThenBy(o => o.Op, StringComparer.Ordinal)
-            .Take(topOps)
+        var ops = SumBy(counted, total, x => (x.Op, x.Provider), x => x.Op, topOps)
+            .Select(r => new TraceOpTime(r.Key.Op, r.Key.Provider, r.Nodes, r.Milliseconds, r.SharePercent))
             .ToList();
-        var byNode = counted
-            .GroupBy(x => (x.Node, x.Op))
-            .Select(g => new TraceNodeTime(g.Key.Node, g.Key.Op, g.Count(), g.Sum(x => x.Dur) / 1000.0, total > 0 ? 100.0 * g.Sum(x => x.Dur) / total : 0))
-            .OrderByDescending(o => o.Milliseconds)
-            .ThenBy(o => o.Node, StringComparer.Ordinal)
-            .Take(topNodes)
+        var byNode = SumBy(counted, total, x => (x.Node, x.Op), x => x.Node, topNodes)
+            .Select(r => new TraceNodeTime(r.Key.Node, r.Key.Op, r.Nodes, r.Milliseconds, r.SharePercent))
             .ToList();
         var runMs = runs.Skip(runs.Count < 2 ? 0 : 1).Sum(r => r.End - r.Start) / 1000.0;
         return new TraceGraphSummary(graph, tracePath, Math.Max(0, runs.Count < 2 ? runs.Count : runs.Count - 1), runMs, total / 1000.0, ops, byNode);
     }
+
+    /// <summary>Node time summed by <paramref name="key"/>, largest first (ties by <paramref name="name"/>), the first <paramref name="take"/>.</summary>
+    private static IEnumerable<(TKey Key, int Nodes, double Milliseconds, double SharePercent)> SumBy<TKey>(
+        List<NodeEvent> counted, double total, Func<NodeEvent, TKey> key, Func<NodeEvent, string> name, int take) =>
+        counted
+            .GroupBy(key)
+            .Select(g => (g.Key, Name: name(g.First()), Nodes: g.Count(), Micros: g.Sum(x => x.Dur)))
+            .OrderByDescending(g => g.Micros)
+            .ThenBy(g => g.Name, StringComparer.Ordinal)
+            .Take(take)
+            .Select(g => (g.Key, g.Nodes, g.Micros / 1000.0, total > 0 ? 100.0 * g.Micros / total : 0));
+
+    /// <summary>One kernel-time event of the trace: when, how long (µs), operator, provider, node name with layers folded.</summary>
+    private readonly record struct NodeEvent(double Ts, double Dur, string Op, string Provider, string Node);
 
     /// <summary>"/transformer_blocks.12/ff/Conv_1" -> "/transformer_blocks.N/ff/Conv_1": every layer's copy of a node in one row.</summary>
     internal static string FoldLayers(string nodeName) => LayerIndex().Replace(nodeName, ".N/");

@@ -140,7 +140,8 @@ internal sealed partial class GenerationJobGrain
         if (dispatcher.IsComplete && State.State == JobState.Running)
         {
             // Out of the admission queue before anyone can read "completed" (a reentrant Watch or GetStatus may run
-            // at the next await): a client that sees the end and submits at once finds the slot free.
+            // at the next await): a client that sees the end and submits at once finds the slot free. A cancelled or
+            // failed job is already visibly ended here (Cancel/FailAsync set it) and is released below.
             await ReleaseAdmissionAsync();
             State.State = JobState.Completed;
             State.FinishedAt = _time.GetUtcNow();
@@ -154,7 +155,10 @@ internal sealed partial class GenerationJobGrain
             {
                 RecordEnd();
                 await StopReminderAsync();
-                await ReleaseAdmissionAsync();
+                if (State.State != JobState.Completed)
+                {
+                    await ReleaseAdmissionAsync();
+                }
             }
         }
         finally
