@@ -30,6 +30,9 @@ def parse_args():
     p.add_argument("--small-batch", type=int, default=4, help="micro-batch of the slowed worker in 'mixed'")
     p.add_argument("--micro-batches-per-chunk", type=int, default=1,
                    help="Sana:Grains:MicroBatchesPerChunk: a worker encodes one micro-batch's PNGs while the next runs")
+    p.add_argument("--silo-setting", action="append", default=[], metavar="KEY=VALUE",
+                   help="a silo configuration key on top of the stage's (repeatable), e.g. "
+                        "Sana:Grains:ChunksInFlightPerGpu=2")
     p.add_argument("--sana", default=os.environ.get("SANA", "dotnet .gpu/app/sana.dll"), help="how to run the sana CLI")
     p.add_argument("--out", default=os.environ.get("OUT", "out"))
     p.add_argument("--work", default=os.environ.get("WORK", "/tmp/sana-scaling"), help="silo logs, images (not under $OUT)")
@@ -39,6 +42,10 @@ def parse_args():
                    help="in 'mixed', also slow the last device with a second process (a bf16 matmul loop) for both the "
                         "dynamic and the static split (default: on for CUDA devices)")
     a = p.parse_args()
+    bad = [kv for kv in a.silo_setting if "=" not in kv or kv.startswith("=")]
+    if bad:
+        p.error(f"--silo-setting: {bad[0]!r} is not KEY=VALUE")
+    a.silo_settings = dict(kv.split("=", 1) for kv in a.silo_setting)
     if a.cpu_smoke:
         a.model = a.model or str(REPO / "tests/fixtures/tiny-sana/model")
         a.devices, a.count, a.size, a.steps, a.batch, a.small_batch = "cpu,cpu", 24, 32, 3, 2, 1
@@ -89,6 +96,7 @@ class Cluster:
                    "Sana:Membership:ProbeTimeout": "00:00:02", "Sana:Membership:NumMissedProbesLimit": 2,
                    "Logging:LogLevel:Default": "Warning", "Logging:LogLevel:Sana.Orleans.Grains.Jobs": "Information"}
             cfg.update({f"Sana:Workers:Devices:{k}": d for k, d in enumerate(devices)})
+            cfg.update(args.silo_settings)
             log = open(self.work / f"s{i}.log", "w")
             cmd = args.sana.split() + ["silo"] + [f"--{k}={v}" for k, v in cfg.items()]
             self.procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO))
@@ -256,6 +264,8 @@ def markdown(args, res):
     st = res["stages"]
     lines = [f"# Scaling: {args.count} images {args.size}px, {args.steps} steps, devices {','.join(args.devices)}, "
              f"micro-batch {args.batch} (mixed: last device {args.small_batch})", "", f"Model: `{args.model}`", "",
+             *([f"Silo settings: {', '.join(f'`{k}={v}`' for k, v in args.silo_settings.items())}", ""]
+               if args.silo_settings else []),
              "| stage | state | images (distinct files) | seconds | images/s | efficiency | notes |", "|---|---|---|---|---|---|---|"]
     for name, r in st.items():
         note = r.get("error") or ""

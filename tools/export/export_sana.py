@@ -45,7 +45,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_checksums import file_checksums  # noqa: E402
-from ort_transformer import CUSTOM_OPSETS, fuse_for_onnx_runtime, project_qkv, rewrite_placeholders  # noqa: E402
+from ort_transformer import (  # noqa: E402
+    CUSTOM_OPSETS,
+    fuse_for_onnx_runtime,
+    onnx_reshape,
+    pad_row,
+    project_qkv,
+    rewrite_placeholders,
+)
 from sana_common import default_chi, log, versions, write_json  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -313,14 +320,16 @@ class PagSwitchLinearAttnProcessor:
         query, key, value = project_qkv(attn, hidden_states)
         heads = attn.heads
         head_dim = attn.to_v.out_features // heads  # a Python int: the graph slices with constants, never -1
-        q = F.relu(query).float().transpose(1, 2).unflatten(1, (heads, head_dim))  # B, H, d, N
-        k = F.relu(key).float().transpose(1, 2).unflatten(1, (heads, head_dim)).transpose(2, 3)  # B, H, N, d
-        v = value.float().transpose(1, 2).unflatten(1, (heads, head_dim))  # B, H, d, N
-        v = F.pad(v, (0, 0, 0, 1), mode="constant", value=1.0)  # B, H, d + 1, N (last row of ones)
+        width = heads * head_dim
+        # heads split with constant-shaped reshapes, transposed while still in the model's dtype (half the bytes),
+        # then float32 for the sums; relu, the transposes and the row of ones are exact in any dtype
+        q = onnx_reshape(F.relu(query), 0, 0, heads, head_dim).permute(0, 2, 3, 1).float()  # B, H, d, N
+        k = onnx_reshape(F.relu(key), 0, 0, heads, head_dim).permute(0, 2, 1, 3).float()  # B, H, N, d
+        v = pad_row(onnx_reshape(value, 0, 0, heads, head_dim).permute(0, 2, 3, 1), 1.0).float()  # B, H, d + 1, N
         vk = torch.matmul(v, k)  # B, H, d + 1, d
         out = torch.matmul(vk, q)  # B, H, d + 1, N
         out = out.narrow(2, 0, head_dim) / (out.narrow(2, head_dim, 1) + 1e-15)
-        out = out.flatten(1, 2).transpose(1, 2).to(dtype)  # B, N, H * d
+        out = onnx_reshape(out.to(dtype).permute(0, 3, 1, 2), 0, 0, width)  # B, N, H * d
         if self.perturb is not None:
             identity = self.perturb.reshape(-1, 1, 1) > 0.5
             out = torch.where(identity, value.to(dtype), out)
@@ -332,9 +341,13 @@ class PagSwitchLinearAttnProcessor:
 
 
 class TransformerForExport(nn.Module):
-    def __init__(self, transformer: nn.Module):
+    """The transformer with PAG's switch on every block's self-attention. forward_inputs: what fuse_for_onnx_runtime
+    returned, when the blocks are fused (set from the graph's inputs before every forward)."""
+
+    def __init__(self, transformer: nn.Module, forward_inputs=None):
         super().__init__()
         self.transformer = transformer
+        self.forward_inputs = forward_inputs
         self.processors = []
         for block in transformer.transformer_blocks:
             proc = PagSwitchLinearAttnProcessor()
@@ -345,11 +358,15 @@ class TransformerForExport(nn.Module):
                 pag_sample_mask):
         for i, proc in enumerate(self.processors):
             proc.perturb = pag_layer_mask[i] * pag_sample_mask
+        if self.forward_inputs is not None:
+            self.forward_inputs.set(hidden_states, encoder_attention_mask, self.transformer.config.patch_size)
         out = self.transformer(hidden_states, encoder_hidden_states=encoder_hidden_states,
                                encoder_attention_mask=encoder_attention_mask, timestep=timestep,
                                return_dict=False)[0]
         for proc in self.processors:
             proc.perturb = None
+        if self.forward_inputs is not None:
+            self.forward_inputs.clear()
         return out
 
 
@@ -387,10 +404,12 @@ def export_transformer(src: Path, out: Path, dtype: str, opset: int, external: s
         log("  WARNING: this transformer has a sincos position embedding; check non-square sizes carefully")
     reference = copy.deepcopy(model) if check else None
     rewrite = None
+    forward_inputs = None
     if graph == "fused":
-        fuse_for_onnx_runtime(model)  # after the reference copy: the check compares with diffusers' own blocks
+        # after the reference copy: the check compares with diffusers' own blocks
+        forward_inputs = fuse_for_onnx_runtime(model)
         rewrite = rewrite_placeholders
-    wrapper = TransformerForExport(model).eval()
+    wrapper = TransformerForExport(model, forward_inputs).eval()
     gen = torch.Generator().manual_seed(2)
     p = cfg.patch_size
     x, enc, mask, t = transformer_inputs(cfg, 2, 8 * p, 8 * p, gen, tdt)

@@ -30,13 +30,21 @@ public static class CudaProviderSettings
     /// token order, which is NHWC, so the Transpose pair around each depthwise Conv folds away. Measured on an H200
     /// (1600M fp16, fused graph; benchmarks/results/2026-11-28-h200-session4): batch 16, what bulk jobs run, 359
     /// against 379 ms per step; batch 1 loses, 39 against 29 ms per step, so a caller that makes one image at a time
-    /// sets prefer_nhwc=0.
+    /// sets prefer_nhwc=0. sdpa_kernel: ONNX Runtime's attention backends as a bit mask; ours is its default set
+    /// (flash 1, memory-efficient 2, TensorRT fused 4, unfused 16, TensorRT flash 32, TensorRT cross 64) plus cuDNN's
+    /// flash attention (8), off unless asked for. The fused transformer graph gives its cross-attention the text's
+    /// valid key lengths, which ONNX Runtime's own flash and memory-efficient kernels do not take and cuDNN's does
+    /// (without it that attention falls back to the unfused kernel).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> Defaults = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["cudnn_conv_algo_search"] = "EXHAUSTIVE",
         ["prefer_nhwc"] = "1",
+        ["sdpa_kernel"] = DefaultAttentionBackends.ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>sdpa_kernel's default: 1 | 2 | 4 | 8 | 16 | 32 | 64 (see <see cref="Defaults"/>).</summary>
+    public const int DefaultAttentionBackends = 127;
 
     /// <summary>Parses "key=value" pairs (a CLI's repeated option); throws FormatException naming the bad one.</summary>
     public static IReadOnlyDictionary<string, string> Parse(IEnumerable<string> pairs, string field)

@@ -17,6 +17,9 @@ public sealed class CudaProviderSettingsTests
         var defaults = CudaProviderSettings.Resolve(0, new Dictionary<string, string>());
         Assert.Equal("EXHAUSTIVE", defaults["cudnn_conv_algo_search"]);
         Assert.Equal("1", defaults["prefer_nhwc"]);
+        // cuDNN's flash attention (8) on top of ONNX Runtime's default backends: the fused graph's cross-attention
+        // takes key lengths, which only cuDNN's fused kernel accepts
+        Assert.Equal("127", defaults["sdpa_kernel"]);
     }
 
     [Theory]
