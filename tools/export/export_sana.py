@@ -323,13 +323,13 @@ class PagSwitchLinearAttnProcessor:
         width = heads * head_dim
         # heads split with constant-shaped reshapes, transposed while still in the model's dtype (half the bytes),
         # then float32 for the sums; relu, the transposes and the row of ones are exact in any dtype
-        q = onnx_reshape(F.relu(query), 0, 0, heads, head_dim).permute(0, 2, 3, 1).float()  # B, H, d, N
-        k = onnx_reshape(F.relu(key), 0, 0, heads, head_dim).permute(0, 2, 1, 3).float()  # B, H, N, d
-        v = pad_row(onnx_reshape(value, 0, 0, heads, head_dim).permute(0, 2, 3, 1), 1.0).float()  # B, H, d + 1, N
+        q = onnx_reshape(F.relu(query), 0, -1, heads, head_dim).permute(0, 2, 3, 1).float()  # B, H, d, N
+        k = onnx_reshape(F.relu(key), 0, -1, heads, head_dim).permute(0, 2, 1, 3).float()  # B, H, N, d
+        v = pad_row(onnx_reshape(value, 0, -1, heads, head_dim).permute(0, 2, 3, 1), 1.0).float()  # B, H, d + 1, N
         vk = torch.matmul(v, k)  # B, H, d + 1, d
         out = torch.matmul(vk, q)  # B, H, d + 1, N
         out = out.narrow(2, 0, head_dim) / (out.narrow(2, head_dim, 1) + 1e-15)
-        out = onnx_reshape(out.to(dtype).permute(0, 3, 1, 2), 0, 0, width)  # B, N, H * d
+        out = onnx_reshape(out.to(dtype).permute(0, 3, 1, 2), 0, -1, width)  # B, N, H * d
         if self.perturb is not None:
             identity = self.perturb.reshape(-1, 1, 1) > 0.5
             out = torch.where(identity, value.to(dtype), out)

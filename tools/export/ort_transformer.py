@@ -80,7 +80,11 @@ def _resolve(x: torch.Tensor, dims) -> list[int]:
 
 
 def onnx_reshape(x: torch.Tensor, *dims) -> torch.Tensor:
-    """Reshape to dims (ints with ONNX's 0 = keep, -1 = infer; or 1-D int64 tensors of sizes known only at run time)."""
+    """Reshape to dims (ints with ONNX's 0 = keep, -1 = infer; or 1-D int64 tensors of sizes known only at run time).
+    A 0 needs a -1 beside it: torch's exporter asserts in its shape inference on a constant shape with a 0 and no -1."""
+    ints = [d for d in dims if isinstance(d, int)]
+    if ints.count(-1) != 1 and (0 in ints or ints.count(-1) > 1):
+        raise ValueError(f"onnx_reshape{tuple(ints)}: a shape with a 0 needs exactly one -1")
     return _Reshape.apply(x, *dims)
 
 
