@@ -2,7 +2,7 @@
 
     python benchmarks/quality.py --diffusers DIFFUSERS_DIR --ours fp16=MODEL_DIR [--ours fp32=MODEL_DIR ...]
         --out OUT [--sana "dotnet .gpu/app/sana.dll"] [--seed 42] [--count 4] [--size 1024] [--steps 20]
-        [--guidance-scale 4.5] [--prompt TEXT] [--device cuda:0]
+        [--guidance-scale 4.5] [--prompt TEXT] [--device cuda:0] [--compare-only]
 
 Makes the same images (same prompt, seeds seed..seed+count-1, one CPU torch.Generator per image, 20 steps, CFG 4.5,
 DPM-Solver++) four ways: diffusers' SanaPipeline in bf16 (what its users run) and in fp32 (the reference), and our
@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,27 +80,98 @@ def our_images(a, label: str, model: str, out: Path) -> list[Path]:
 
 
 def compare(x_paths: list[Path], y_paths: list[Path]) -> dict:
-    import numpy as np
-    from PIL import Image
-
-    per_image = []
-    for xp, yp in zip(x_paths, y_paths):
-        x = np.asarray(Image.open(xp).convert("RGB"), dtype=np.int16)
-        y = np.asarray(Image.open(yp).convert("RGB"), dtype=np.int16)
-        d = np.abs(x - y)
-        mse = float(np.mean(d.astype(np.float64) ** 2))
-        per_image.append({
-            "mean_abs": float(d.mean()), "max_abs": int(d.max()),
-            "psnr_db": float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse)),
-            "pixels_over_16_percent": float(100 * np.mean(d.max(axis=2) > 16)),
-            "identical_bytes_percent": float(100 * np.mean(d == 0)),
-        })
+    per_image = [pixel_differences(read_rgb(xp), read_rgb(yp)) for xp, yp in zip(x_paths, y_paths)]
     keys = per_image[0].keys()
-    return {"mean": {k: float(np.mean([p[k] for p in per_image])) for k in keys}, "per_image": per_image}
+    return {"mean": {k: sum(p[k] for p in per_image) / len(per_image) for k in keys}, "per_image": per_image}
+
+
+def pixel_differences(x: bytes, y: bytes) -> dict:
+    """x, y: 8-bit RGB rows of the same size. Mean and max absolute difference, PSNR, the share of pixels off by more
+    than 16 levels in some channel and of identical channel values."""
+    if len(x) != len(y):
+        raise ValueError(f"images differ in size: {len(x)} and {len(y)} bytes")
+    try:
+        import numpy as np
+    except ImportError:  # the comparison also runs where only the standard library is (--compare-only)
+        d = [abs(a - b) for a, b in zip(x, y)]
+        n = len(d)
+        pixels_off = sum(1 for i in range(0, n, 3) if max(d[i], d[i + 1], d[i + 2]) > 16)
+        mse = sum(v * v for v in d) / n
+        mean_abs, max_abs, over, same = sum(d) / n, max(d), 100 * pixels_off / (n // 3), 100 * d.count(0) / n
+    else:
+        d = np.abs(np.frombuffer(x, np.uint8).astype(np.int16) - np.frombuffer(y, np.uint8).astype(np.int16))
+        mse = float(np.mean(d.astype(np.float64) ** 2))
+        mean_abs, max_abs = float(d.mean()), int(d.max())
+        over, same = float(100 * np.mean(d.reshape(-1, 3).max(axis=1) > 16)), float(100 * np.mean(d == 0))
+    return {"mean_abs": mean_abs, "max_abs": max_abs,
+            "psnr_db": float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse),
+            "pixels_over_16_percent": over, "identical_bytes_percent": same}
+
+
+def read_rgb(path: Path) -> bytes:
+    """An 8-bit RGB or RGBA PNG (what diffusers' PIL and our encoder write) as RGB rows; standard library only."""
+    data = path.read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG")
+    pos, idat, header = 8, [], None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        pos += 12 + length
+    width, height, depth, color, _, _, interlace = header
+    if depth != 8 or color not in (2, 6) or interlace:
+        raise ValueError(f"{path}: only 8-bit RGB/RGBA PNGs without interlacing are read here")
+    channels = 3 if color == 2 else 4
+    stride = width * channels
+    raw = zlib.decompress(b"".join(idat))
+    rows, prev = [], bytearray(stride)
+    for r in range(height):
+        kind, line = raw[r * (stride + 1)], bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
+        _unfilter(kind, line, prev, channels)
+        rows.append(line if channels == 3 else bytes(b for i, b in enumerate(line) if i % 4 != 3))
+        prev = line
+    return b"".join(bytes(row) for row in rows)
+
+
+def _unfilter(kind: int, line: bytearray, prev: bytearray, bpp: int) -> None:
+    if kind == 0:
+        return
+    for i in range(len(line)):
+        left = line[i - bpp] if i >= bpp else 0
+        up = prev[i]
+        if kind == 1:
+            line[i] = (line[i] + left) & 255
+        elif kind == 2:
+            line[i] = (line[i] + up) & 255
+        elif kind == 3:
+            line[i] = (line[i] + ((left + up) >> 1)) & 255
+        elif kind == 4:
+            up_left = prev[i - bpp] if i >= bpp else 0
+            p = left + up - up_left
+            pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
+            line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else up_left)) & 255
+        else:
+            raise ValueError(f"PNG filter type {kind}")
+
+
+def earlier_images(a, folder: Path) -> list[Path]:
+    paths = [folder / f"{i:06d}-{a.seed + i}.png" for i in range(a.count)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"--compare-only: no {missing}")
+    return paths
 
 
 def strip(variants: dict[str, list[Path]], out: Path) -> None:
-    from PIL import Image, ImageDraw
+    try:
+        from PIL import Image, ImageDraw
+    except ImportError:
+        log("no PIL here: strip.png not made")
+        return
 
     tiles = []
     for label, paths in variants.items():
@@ -112,7 +186,7 @@ def strip(variants: dict[str, list[Path]], out: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--diffusers", required=True)
+    ap.add_argument("--diffusers", help="the diffusers folder (not with --compare-only)")
     ap.add_argument("--ours", action="append", default=[], metavar="LABEL=MODEL_DIR", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--sana", default="dotnet .gpu/app/sana.dll")
@@ -124,18 +198,27 @@ def main() -> int:
     ap.add_argument("--prompt", default="a photograph of an astronaut riding a horse on the moon")
     ap.add_argument("--device", default="cuda:0")
     ap.add_argument("--diffusers-dtypes", default="bf16,fp32")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="make no images: compare those an earlier run left in --out (ours/quality-LABEL/, "
+                         "diffusers-DTYPE/), e.g. after the GPU machine's time ran out; needs the standard library only")
     a = ap.parse_args()
+    if not a.compare_only and not a.diffusers:
+        ap.error("--diffusers is required (unless --compare-only)")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
 
     variants: dict[str, list[Path]] = {}
     for label_dir in a.ours:
         label, _, model = label_dir.partition("=")
+        if a.compare_only:
+            variants[f"ours-{label}"] = earlier_images(a, out / "ours" / f"quality-{label}")
+            continue
         if not model:
             ap.error(f"--ours: '{label_dir}' is not LABEL=MODEL_DIR")
         variants[f"ours-{label}"] = our_images(a, label, model, out)
     for dtype_name in a.diffusers_dtypes.split(","):
-        variants[f"diffusers-{dtype_name}"] = diffusers_images(a, dtype_name, out)
+        variants[f"diffusers-{dtype_name}"] = (earlier_images(a, out / f"diffusers-{dtype_name}") if a.compare_only
+                                               else diffusers_images(a, dtype_name, out))
 
     names = list(variants)
     pairs = {f"{x} vs {y}": compare(variants[x], variants[y]) for i, x in enumerate(names) for y in names[i + 1:]}
