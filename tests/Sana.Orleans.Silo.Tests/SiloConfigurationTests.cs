@@ -29,6 +29,15 @@ public sealed class SiloConfigurationTests
     }
 
     [Fact]
+    public async Task A_cuda_provider_option_that_cannot_be_set_stops_the_start_naming_it()
+    {
+        var (code, output) = await RunAsync("--Sana:Workers:CudaProviderOptions:prefer_nwhc=0");
+
+        Assert.Equal(2, code);
+        Assert.Contains("Sana:Workers:CudaProviderOptions: 'prefer_nwhc' is not a CUDA provider option that can be set here", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Azure_table_clustering_without_a_connection_is_a_configuration_error()
     {
         var (code, output) = await RunAsync("--Sana:Cluster:Clustering=AzureTable");

@@ -45,6 +45,20 @@ public sealed class WorkerPlanTests
     }
 
     [Fact]
+    public void Cuda_provider_options_go_to_the_gpu_workers_and_not_to_a_cpu_worker()
+    {
+        var options = new WorkerOptions();
+        options.Devices.Add("cuda:0");
+        options.Devices.Add("cpu");
+        options.CudaProviderOptions["prefer_nhwc"] = "0";
+
+        var workers = WorkerPlan.Build(options, TwoGpus);
+
+        Assert.Equal("0", workers[0].CudaProviderOptions["prefer_nhwc"]);
+        Assert.Empty(workers[1].CudaProviderOptions);
+    }
+
+    [Fact]
     public void Explicit_devices_replace_discovery()
     {
         var options = new WorkerOptions();

@@ -19,8 +19,8 @@ NaN for the transformer and the DC-AE):
   linear attention (sums in float32) and, where pag_layer_mask[layer] * pag_sample_mask[sample] = 1, replaces its
   result by to_v(x) before to_out: PAG identity attention, as diffusers' PAG processors do. With
   --transformer-graph fused (default) the blocks are also reshaped for ONNX Runtime (ort_transformer.py: the
-  feed-forward on tokens as MatMuls, the cross-attention as com.microsoft MultiHeadAttention); the manifest's
-  transformer.graph says which.
+  feed-forward on tokens as MatMuls, the cross-attention as com.microsoft MultiHeadAttention taking the text's valid
+  key lengths, constant-shaped reshapes); the manifest's transformer.graph says which.
 - vae_decoder: AutoencoderDC.decoder. The exporter writes Transpose nodes with negative perm entries for
   movedim(-1, 1) (ONNX Runtime refuses them); every such perm is rewritten to its positive form after export.
 Every graph is saved with ir_version 10, then (unless --no-check) run in ONNX Runtime (CPU) on random inputs of

@@ -29,8 +29,8 @@ public static class CudaProviderSettings
     /// NHWC convolutions; the fused transformer graph (tools/export/ort_transformer.py) keeps its feed-forward in
     /// token order, which is NHWC, so the Transpose pair around each depthwise Conv folds away. Measured on an H200
     /// (1600M fp16, fused graph; benchmarks/results/2026-11-28-h200-session4): batch 16, what bulk jobs run, 359
-    /// against 379 ms per step; batch 1 loses, 39 against 29 ms per step, so a caller that makes one image at a time
-    /// sets prefer_nhwc=0. sdpa_kernel: ONNX Runtime's attention backends as a bit mask; ours is its default set
+    /// against 379 ms per step; batch 1 lost then (39 against 29 ms per step) to host copies of shape values, which
+    /// the v2 graph no longer makes: 27.4 ms per step at batch 1 with prefer_nhwc=1 (session 5). sdpa_kernel: ONNX Runtime's attention backends as a bit mask; ours is its default set
     /// (flash 1, memory-efficient 2, TensorRT fused 4, unfused 16, TensorRT flash 32, TensorRT cross 64) plus cuDNN's
     /// flash attention (8), off unless asked for. The fused transformer graph gives its cross-attention the text's
     /// valid key lengths, which ONNX Runtime's own flash and memory-efficient kernels do not take and cuDNN's does

@@ -20,13 +20,12 @@ public sealed class SanaGrainsOptions
     /// <summary>
     /// Chunks of one job a GPU holds at once while enough images wait: with 2, the next chunk is already on the GPU
     /// worker when the current one's generation ends, so the GPU need not wait for encodes, stores and the job's
-    /// next dispatch. At the end of a job each GPU holds one chunk, so the tail still splits by speed. 1 by default
-    /// until 2 is measured on a GPU again: the one H200 run with 2 (a 64-image job, 2026-11-28) made 0.90 images/s
-    /// against 1.26 with 1, because the dispatcher then counted a GPU's two lanes as two GPUs and cut the job's end
-    /// into chunks of 8, 4, 2 and 1, each a new batch shape paying ONNX Runtime's first-call cost (fixed since, and
-    /// tested: ChunkDispatcherTests; docs/operations.md, "Chunk size and throughput").
+    /// next dispatch. At the end of a job each GPU holds one chunk, so the tail still splits by speed. Measured on an
+    /// H200 (1600M fp16, micro-batch 16, a 64-image job, 2026-11-28, benchmarks/results/2026-11-28-h200-session5):
+    /// 1.89 images/s with 2 against 1.75 with 1, and 1.81-1.84 for the raw pipeline at batch 16 in the same call.
+    /// 1 gives the shortest tail when a job is no larger than one chunk per GPU.
     /// </summary>
-    public int ChunksInFlightPerGpu { get; set; } = 1;
+    public int ChunksInFlightPerGpu { get; set; } = 2;
 
     /// <summary>
     /// Runs one untimed generation at the worker's micro-batch when the model loads, before the GPU is offered to

@@ -9,6 +9,9 @@ public sealed record GpuWorkerConfig(int Index, string Device, string ModelFolde
 {
     /// <summary>ONNX Runtime intra-op threads on a CPU worker; 0 lets ONNX Runtime choose.</summary>
     public int IntraOpThreads { get; init; }
+
+    /// <summary>CUDA provider options on top of ours (a CUDA worker only; checked by the pipeline at load).</summary>
+    public IReadOnlyDictionary<string, string> CudaProviderOptions { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>

@@ -20,6 +20,7 @@ public sealed class SanaPipelineFactory : IImagePipelineFactory
         {
             Device = ExecutionDevice.Parse(config.Device),
             IntraOpThreads = config.IntraOpThreads,
+            CudaProviderOptions = config.CudaProviderOptions,
         });
     }
 }

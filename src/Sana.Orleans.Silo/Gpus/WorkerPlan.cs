@@ -67,5 +67,8 @@ public static class WorkerPlan
         new(index, device.ToString(), modelPath, MicroBatchFor(options, device, gpu))
         {
             IntraOpThreads = device.Kind == ExecutionProviderKind.Cpu ? options.CpuIntraOpThreads : 0,
+            CudaProviderOptions = device.Kind == ExecutionProviderKind.Cuda
+                ? new Dictionary<string, string>(options.CudaProviderOptions, StringComparer.Ordinal)
+                : new Dictionary<string, string>(),
         };
 }

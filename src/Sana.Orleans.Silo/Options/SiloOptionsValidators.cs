@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Sana.Inference.Onnx;
 using Sana.Inference.Pipeline;
 using Sana.Orleans.Silo.ModelCache;
 
@@ -134,6 +135,15 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         if (o.CpuIntraOpThreads < 0)
         {
             problems.Add($"{P}CpuIntraOpThreads: {o.CpuIntraOpThreads} must be 0 or more");
+        }
+
+        try
+        {
+            CudaProviderSettings.Validate(o.CudaProviderOptions.AsReadOnly(), $"{P}CudaProviderOptions");
+        }
+        catch (FormatException e)
+        {
+            problems.Add(e.Message);
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

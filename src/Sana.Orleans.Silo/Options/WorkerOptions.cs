@@ -42,4 +42,12 @@ public sealed class WorkerOptions
 
     /// <summary>ONNX Runtime intra-op threads of each CPU worker; 0 lets ONNX Runtime choose.</summary>
     public int CpuIntraOpThreads { get; set; }
+
+    /// <summary>
+    /// CUDA provider options of every GPU worker on top of ours (Sana.Inference's CudaProviderSettings), e.g.
+    /// <c>Sana:Workers:CudaProviderOptions:prefer_nhwc=0</c> for a silo that makes one image at a time (faster at
+    /// batch 1 with the unfused graph) or <c>gpu_mem_limit</c> to leave room for another process. Keys are checked at
+    /// start against the options that may be set; CPU workers ignore them.
+    /// </summary>
+    public IDictionary<string, string> CudaProviderOptions { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
