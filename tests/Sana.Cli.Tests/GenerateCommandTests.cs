@@ -58,6 +58,10 @@ public sealed class GenerateCommandTests : IDisposable
         { ["--device", "tpu"], "device: 'tpu' is not 'cpu', 'cuda' or 'cuda:N'" },
         { ["--device", "cuda:0"], "device cuda:0: ONNX Runtime's CUDA execution provider cannot be used" },
         { ["--model", "/nonexistent/model"], "model folder '/nonexistent/model' does not exist" },
+        { ["--cuda-option", "prefer_nwhc=0"], "cuda-option: 'prefer_nwhc' is not a CUDA provider option that can be set here" },
+        { ["--cuda-option", "prefer_nhwc"], "cuda-option: 'prefer_nhwc' is not KEY=VALUE" },
+        { ["--cuda-option", "prefer_nhwc=0", "--cluster", "localhost"], "cuda-option: only for the in-process cluster" },
+        { ["--cuda-option", "prefer_nhwc=0", "--device", "cpu"], "cuda-option: only with a CUDA device (--device is cpu)" },
     };
 
     [Theory]

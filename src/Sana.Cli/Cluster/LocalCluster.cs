@@ -17,7 +17,9 @@ internal static class LocalCluster
     /// <summary>The in-process silo's name; its GPU grains are "local/gpu{n}".</summary>
     public const string SiloName = "local";
 
-    public static IHost Build(string modelPath, string devices, int microBatch, string outputFolder, bool verbose)
+    /// <summary>The in-process silo; cudaOptions (checked already) become its GPU workers' Sana:Workers:CudaProviderOptions.</summary>
+    public static IHost Build(string modelPath, string devices, int microBatch, string outputFolder, bool verbose,
+        IReadOnlyDictionary<string, string>? cudaOptions = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var settings = new Dictionary<string, string?>
@@ -39,6 +41,11 @@ internal static class LocalCluster
             {
                 settings[$"Sana:Workers:Devices:{i}"] = list[i];
             }
+        }
+
+        foreach (var (key, value) in cudaOptions ?? new Dictionary<string, string>())
+        {
+            settings[$"Sana:Workers:CudaProviderOptions:{key}"] = value;
         }
 
         builder.Configuration.AddInMemoryCollection(settings);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Sana.Inference.Onnx;
 using Sana.Inference.Pipeline;
 using Sana.Orleans.Jobs;
 
@@ -29,11 +30,12 @@ internal sealed class GenerateOptions
     public Option<string?> Cluster { get; } = new("--cluster") { Description = "Submit to a running cluster: localhost[:PORT,...], an Azure Storage connection string or a table endpoint URI. Without it, an in-process cluster runs the job." };
     public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "The cluster id to join with --cluster.", DefaultValueFactory = _ => "sana" };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Show the cluster's warnings and errors as they happen." };
+    public Option<string[]> CudaOptions { get; } = new("--cuda-option") { Description = "A CUDA provider option KEY=VALUE for the in-process cluster's GPU workers, on top of ours (repeatable), e.g. prefer_nhwc=0. A running cluster's silos take Sana:Workers:CudaProviderOptions instead." };
     public Option<string?> JobId { get; } = new("--job-id") { Description = "Job id (letters, digits, '-', '_'); submitting the same id again does not run the job twice. Default: a new id." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, JobId, Verbose })
+        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, JobId, Verbose, CudaOptions })
         {
             command.Options.Add(option);
         }
@@ -90,6 +92,26 @@ internal sealed class GenerateOptions
             }
         }
 
+        IReadOnlyDictionary<string, string> cudaOptions;
+        try
+        {
+            cudaOptions = CudaProviderSettings.Parse(parse.GetValue(CudaOptions) ?? [], "cuda-option");
+        }
+        catch (FormatException e)
+        {
+            throw new GenerationRequestException(e.Message);
+        }
+
+        if (cudaOptions.Count > 0 && cluster is not null)
+        {
+            throw new GenerationRequestException("cuda-option", "only for the in-process cluster (a running cluster's silos take Sana:Workers:CudaProviderOptions)");
+        }
+
+        if (cudaOptions.Count > 0 && string.Equals(devices.Trim(), "cpu", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new GenerationRequestException("cuda-option", "only with a CUDA device (--device is cpu)");
+        }
+
         var job = new ImageJobRequest
         {
             Prompt = parse.GetValue(Prompt) ?? "",
@@ -104,7 +126,10 @@ internal sealed class GenerateOptions
         };
         var jobId = parse.GetValue(JobId) ?? string.Create(CultureInfo.InvariantCulture, $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");
         return new GenerateRequest(job, parse.GetValue(Width), parse.GetValue(Height), batch, parse.GetValue(Model),
-            parse.GetValue(Out) ?? "out", devices, cluster, parse.GetValue(ClusterId) ?? "sana", jobId, parse.GetValue(Verbose));
+            parse.GetValue(Out) ?? "out", devices, cluster, parse.GetValue(ClusterId) ?? "sana", jobId, parse.GetValue(Verbose))
+        {
+            CudaProviderOptions = cudaOptions,
+        };
     }
 
     internal static IReadOnlyList<int> ParseLayers(string text)
@@ -140,4 +165,8 @@ internal sealed record GenerateRequest(
     string? Cluster,
     string ClusterId,
     string JobId,
-    bool Verbose);
+    bool Verbose)
+{
+    /// <summary>CUDA provider options of the in-process cluster's GPU workers (--cuda-option).</summary>
+    public IReadOnlyDictionary<string, string> CudaProviderOptions { get; init; } = new Dictionary<string, string>();
+}
