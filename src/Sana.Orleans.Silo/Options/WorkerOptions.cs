@@ -45,9 +45,9 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// CUDA provider options of every GPU worker on top of ours (Sana.Inference's CudaProviderSettings), e.g.
-    /// <c>Sana:Workers:CudaProviderOptions:prefer_nhwc=0</c> for a silo that makes one image at a time (faster at
-    /// batch 1 with the unfused graph) or <c>gpu_mem_limit</c> to leave room for another process. Keys are checked at
-    /// start against the options that may be set; CPU workers ignore them.
+    /// <c>Sana:Workers:CudaProviderOptions:gpu_mem_limit=68719476736</c> to leave room for another process on the GPU,
+    /// or a setting measured first with <c>sana bench --cuda-option</c>. Keys are checked at start against the options
+    /// that may be set; CPU workers ignore them.
     /// </summary>
     public IDictionary<string, string> CudaProviderOptions { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
