@@ -134,14 +134,15 @@ public sealed class GemmaTokenizerTests
     {
         // A prompt of any length is cut to 300 tokens only after encoding, so encoding must not blow up with length
         // (a quadratic merge loop would hold a worker for seconds on a pasted document). Asserted as a ratio of two
-        // lengths, not against the clock: ten times the text may take at most 30 times as long (linear: 10,
-        // quadratic: 100), whatever the speed of the machine.
+        // lengths, not against the clock: ten times the text may take at most 50 times as long (quadratic: 100;
+        // the merge queue's n log n and the longer text falling out of the CPU caches give 12-25 alone, and a CI
+        // run with other tests on its 2 cores once measured 35 with a bound of 30), whatever the speed of the machine.
         var shortText = RandomText(5_000, seed: 1234);
         var longText = RandomText(50_000, seed: 1234);
         Assert.Equal(ModelFile.Encode(longText), JsonFile.Encode(longText));
-        var shortTime = FastestOf(3, () => ModelFile.Encode(shortText));
-        var longTime = FastestOf(3, () => ModelFile.Encode(longText));
-        Assert.True(longTime < shortTime * 30, $"5k characters took {shortTime}, 50k took {longTime}");
+        var shortTime = FastestOf(5, () => ModelFile.Encode(shortText));
+        var longTime = FastestOf(5, () => ModelFile.Encode(longText));
+        Assert.True(longTime < shortTime * 50, $"5k characters took {shortTime}, 50k took {longTime}");
     }
 
     private static string RandomText(int length, int seed)
