@@ -67,10 +67,8 @@ internal static class BenchCommand
                     parse.GetValue(label),
                     Sana.Inference.Onnx.CudaProviderSettings.Parse(parse.GetValue(cudaOptions) ?? [], "cuda-option"),
                     parse.GetValue(profile));
-                if (request.CudaOptions.Count > 0 && request.Device.Kind != ExecutionProviderKind.Cuda)
-                {
-                    throw new FormatException($"cuda-option: only with a CUDA device (--device is {request.Device})");
-                }
+                Sana.Inference.Onnx.CudaProviderSettings.RequireCudaDevice(request.CudaOptions,
+                    request.Device.Kind == ExecutionProviderKind.Cuda, request.Device.ToString(), "cuda-option");
             }
             catch (Exception e) when (e is FormatException or GenerationRequestException)
             {

@@ -96,6 +96,9 @@ internal sealed class GenerateOptions
         try
         {
             cudaOptions = CudaProviderSettings.Parse(parse.GetValue(CudaOptions) ?? [], "cuda-option");
+            // "auto" may find GPUs; only an explicit CPU worker is sure to have none
+            CudaProviderSettings.RequireCudaDevice(cudaOptions,
+                !string.Equals(devices.Trim(), "cpu", StringComparison.OrdinalIgnoreCase), devices.Trim(), "cuda-option");
         }
         catch (FormatException e)
         {
@@ -105,11 +108,6 @@ internal sealed class GenerateOptions
         if (cudaOptions.Count > 0 && cluster is not null)
         {
             throw new GenerationRequestException("cuda-option", "only for the in-process cluster (a running cluster's silos take Sana:Workers:CudaProviderOptions)");
-        }
-
-        if (cudaOptions.Count > 0 && string.Equals(devices.Trim(), "cpu", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new GenerationRequestException("cuda-option", "only with a CUDA device (--device is cpu)");
         }
 
         var job = new ImageJobRequest

@@ -30,8 +30,8 @@ public static class CudaProviderSettings
     /// token order, which is NHWC, so the Transpose pair around each depthwise Conv folds away. Measured on an H200
     /// (1600M fp16, fused graph; benchmarks/results/2026-11-28-h200-session4): batch 16, what bulk jobs run, 359
     /// against 379 ms per step; batch 1 lost then (39 against 29 ms per step) to host copies of shape values, which
-    /// the v2 graph no longer makes: 27.4 ms per step at batch 1 with prefer_nhwc=1 (session 5). sdpa_kernel: ONNX Runtime's attention backends as a bit mask; ours is its default set
-    /// (flash 1, memory-efficient 2, TensorRT fused 4, unfused 16, TensorRT flash 32, TensorRT cross 64) plus cuDNN's
+    /// the v2 graph no longer makes: 27.4 ms per step at batch 1 with prefer_nhwc=1 (session 5).
+    /// sdpa_kernel: ONNX Runtime's attention backends as a bit mask; ours is its default set (flash 1, memory-efficient 2, TensorRT fused 4, unfused 16, TensorRT flash 32, TensorRT cross 64) plus cuDNN's
     /// flash attention (8), off unless asked for. The fused transformer graph gives its cross-attention the text's
     /// valid key lengths, which ONNX Runtime's own flash and memory-efficient kernels do not take and cuDNN's does
     /// (without it that attention falls back to the unfused kernel).
@@ -64,6 +64,19 @@ public static class CudaProviderSettings
 
         Validate(result, field);
         return result;
+    }
+
+    /// <summary>
+    /// Throws FormatException ("FIELD: only with a CUDA device (--device is DEVICE)") when a command line sets CUDA
+    /// options for a device that is not CUDA: refused at the command line, before anything loads.
+    /// </summary>
+    public static void RequireCudaDevice(IReadOnlyDictionary<string, string> options, bool deviceIsCuda, string device, string field)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Count > 0 && !deviceIsCuda)
+        {
+            throw new FormatException($"{field}: only with a CUDA device (--device is {device})");
+        }
     }
 
     /// <summary>Throws FormatException naming the first key that is not <see cref="Settable"/>.</summary>
