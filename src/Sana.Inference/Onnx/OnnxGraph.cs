@@ -94,17 +94,36 @@ internal sealed class OnnxGraph : IDisposable
             (names[i], values[i]) = (inputs[i].Name, inputs[i].Value);
         }
 
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
-        using var results = RunGuarded(runOptions, names, values, outputNames, cancellationToken);
-        var outputs = new HostTensor[outputNames.Count];
-        for (var i = 0; i < outputs.Length; i++)
-        {
-            outputs[i] = ReadFloatValue(results[i]);
-        }
-
-        return outputs;
+        return RunGuarded(runOptions => _session.Run(runOptions, names, values, outputNames), cancellationToken);
     }
+
+    /// <summary>
+    /// A binding for runs repeated with some inputs unchanged (the denoising steps of a micro-batch):
+    /// <paramref name="fixedInputs"/> are bound once, which copies them to the session's device once instead of at
+    /// every run, and each <see cref="GraphBinding.Run"/> binds only what changes. The fixed inputs must outlive the
+    /// binding: on the CPU the binding reads their memory in place.
+    /// </summary>
+    public GraphBinding Bind(IReadOnlyList<GraphInput> fixedInputs, IReadOnlyList<string> outputNames)
+    {
+        var binding = _session.CreateIoBinding();
+        try
+        {
+            return new GraphBinding(this, binding, fixedInputs, outputNames);
+        }
+        catch
+        {
+            binding.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the graph on a binding's inputs and returns its bound outputs as float32.</summary>
+    internal HostTensor[] RunBound(OrtIoBinding binding, CancellationToken cancellationToken) =>
+        RunGuarded(runOptions =>
+        {
+            _session.RunWithBinding(runOptions, binding);
+            return binding.GetOutputValues();
+        }, cancellationToken);
 
     /// <summary>Runs the graph once on host tensors (prepared and released around the call).</summary>
     public HostTensor[] Run(
@@ -134,12 +153,18 @@ internal sealed class OnnxGraph : IDisposable
 
     public void Dispose() => _session.Dispose();
 
-    private IDisposableReadOnlyCollection<OrtValue> RunGuarded(
-        RunOptions runOptions, string[] names, OrtValue[] values, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+    /// <summary>
+    /// One run, cancellable (the token terminates it inside ONNX Runtime), with out-of-memory told apart from other
+    /// failures (the capacity probe and the worker retry smaller), and every output read back as float32.
+    /// </summary>
+    private HostTensor[] RunGuarded(Func<RunOptions, IDisposableReadOnlyCollection<OrtValue>> run, CancellationToken cancellationToken)
     {
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
+        IDisposableReadOnlyCollection<OrtValue> results;
         try
         {
-            return _session.Run(runOptions, names, values, outputNames);
+            results = run(runOptions);
         }
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
@@ -148,6 +173,17 @@ internal sealed class OnnxGraph : IDisposable
         catch (OnnxRuntimeException e) when (OutOfDeviceMemoryException.IsOutOfMemory(e))
         {
             throw new OutOfDeviceMemoryException($"{Path}: out of device memory: {e.Message.Trim()}", e);
+        }
+
+        using (results)
+        {
+            var outputs = new HostTensor[results.Count];
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                outputs[i] = ReadFloatValue(results[i]);
+            }
+
+            return outputs;
         }
     }
 

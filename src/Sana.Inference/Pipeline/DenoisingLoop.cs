@@ -65,11 +65,13 @@ internal sealed class DenoisingLoop(
         var velocity = new float[n * perImage];
         var hiddenShape = new long[] { rows, channels, h, w };
 
-        // What the transformer reads unchanged at every step is converted to the graph's dtype once per micro-batch.
+        // What the transformer reads unchanged at every step is converted to the graph's dtype and bound (copied to
+        // the device) once per micro-batch.
         using var textInput = transformer.Prepare("encoder_hidden_states", new HostTensor(text, [rows, cond.Rows, cond.Hidden]));
         using var maskInput = OnnxGraph.Prepare("encoder_attention_mask", mask, [rows, cond.Rows]);
         using var pagLayerInput = transformer.Prepare("pag_layer_mask", new HostTensor(pagLayers, [pagLayers.Length]));
         using var pagSampleInput = transformer.Prepare("pag_sample_mask", new HostTensor(pagSamples, [rows]));
+        using var steps = transformer.Bind([textInput, maskInput, pagLayerInput, pagSampleInput], ["velocity"]);
         for (var step = 0; step < sampler.Timesteps.Count; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -81,10 +83,7 @@ internal sealed class DenoisingLoop(
             Array.Fill(timestep, (float)(sampler.Timesteps[step] * (float)m.TimestepScale));
             using var hiddenInput = transformer.Prepare("hidden_states", new HostTensor(hidden, hiddenShape));
             using var timestepInput = transformer.Prepare("timestep", new HostTensor(timestep, [rows]));
-            var prediction = transformer.Run(
-                [hiddenInput, textInput, maskInput, timestepInput, pagLayerInput, pagSampleInput],
-                ["velocity"],
-                cancellationToken)[0];
+            var prediction = steps.Run([hiddenInput, timestepInput], cancellationToken)[0];
             guidance.Combine(prediction.Data, n, m.OutChannels, channels, plane, velocity);
             sampler.Step(step, velocity, latents);
             onStep(step, latents);

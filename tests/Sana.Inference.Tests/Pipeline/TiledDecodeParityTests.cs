@@ -12,7 +12,7 @@ namespace Sana.Inference.Tests.Pipeline;
 /// is a convex combination, so the tiled images may differ by no more than the whole ones: 1e-4 absolute on samples
 /// in [-1, 1]-ish, the tolerance of the latents in <see cref="DiffusersParityTests"/>.
 /// </summary>
-public sealed class TiledDecodeParityTests(TinyDecoderFixture fixture, ITestOutputHelper output) : IClassFixture<TinyDecoderFixture>
+public sealed class TiledDecodeParityTests(TinyModelFixture fixture, ITestOutputHelper output) : IClassFixture<TinyModelFixture>
 {
     private const float MaxSampleDiff = 1e-4f;
 

@@ -6,28 +6,8 @@ using Sana.Inference.Tests.Fixtures;
 
 namespace Sana.Inference.Tests.Pipeline;
 
-/// <summary>The tiny model's DC-AE decoder session (pixel factor 4, 8 latent channels), opened once for a class.</summary>
-public sealed class TinyDecoderFixture : IDisposable
-{
-    public TinyDecoderFixture()
-    {
-        Folder = ModelFolder.Load(ModelPath);
-        Sessions = ModelSessions.Open(Folder, new PipelineOptions());
-    }
-
-    public static string ModelPath => Path.Combine(FixturePaths.TinySana, "model");
-
-    internal ModelFolder Folder { get; }
-
-    internal ModelSessions Sessions { get; }
-
-    internal LatentDecoder Decoder(DecodeTiling tiling) => new(Folder, Sessions.VaeDecoder, tiling);
-
-    public void Dispose() => Sessions.Dispose();
-}
-
 /// <summary>Tiled DC-AE decode (<see cref="LatentDecoder"/> with <see cref="DecodeTiling"/>) on the tiny model's real graph.</summary>
-public sealed class TiledDecodeTinyModelTests(TinyDecoderFixture fixture) : IClassFixture<TinyDecoderFixture>
+public sealed class TiledDecodeTinyModelTests(TinyModelFixture fixture) : IClassFixture<TinyModelFixture>
 {
     // diffusers' 512/448 scaled to the tiny model: 8-latent-pixel tiles every 6 (32 and 24 pixels), 8-pixel overlaps.
     private static readonly DecodeTiling Small = new() { TileSize = 32, TileStride = 24, MaxWholePixels = 0 };
@@ -75,7 +55,7 @@ public sealed class TiledDecodeTinyModelTests(TinyDecoderFixture fixture) : ICla
     public void Loading_a_pipeline_with_tiles_that_do_not_fit_the_model_names_the_field()
     {
         var e = Assert.Throws<ArgumentException>(() =>
-            SanaPipeline.Load(TinyDecoderFixture.ModelPath, new PipelineOptions { DecodeTiling = new DecodeTiling { TileSize = 30, TileStride = 20 } }));
+            SanaPipeline.Load(TinyModelFixture.ModelPath, new PipelineOptions { DecodeTiling = new DecodeTiling { TileSize = 30, TileStride = 20 } }));
         Assert.StartsWith("DecodeTiling.TileSize: 30 must be a multiple of 4", e.Message, StringComparison.Ordinal);
     }
 }
