@@ -2,8 +2,8 @@ namespace Sana.Orleans.Grains.Jobs;
 
 /// <summary>
 /// Which image indices of a job are waiting, running on which GPU lane, or done. A lane is one chunk slot of a GPU
-/// (<see cref="Lane"/>: a GPU with two lanes holds two chunks, the second queued behind the first on the worker); every
-/// method below takes lanes, and a GPU with one lane is its own id. A lane that comes back for more takes the
+/// (<see cref="GpuLane"/>: a GPU with two lanes holds two chunks, the second queued behind the first on the worker);
+/// every method below takes lanes, and a GPU with one lane is its own id. A lane that comes back for more takes the
 /// next lowest waiting indices (so a faster GPU takes more, with no static split); a GPU that fails or vanishes gives
 /// its unfinished indices back; an index is counted done once however often it comes back. Each GPU's speed is
 /// measured from its finished chunks so that the tail of the job is shared out by speed (see <see cref="TryTake"/>).
@@ -16,8 +16,8 @@ internal sealed class ChunkDispatcher
 
     private readonly SortedSet<int> _pending = [];
     private readonly HashSet<int> _done = [];
-    private readonly Dictionary<string, (int[] Chunk, long Started)> _inFlight = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, double> _rates = new(StringComparer.Ordinal);
+    private readonly Dictionary<GpuLane, (int[] Chunk, long Started)> _inFlight = [];
+    private readonly Dictionary<GpuLane, double> _rates = [];
     private readonly Dictionary<string, long> _lastCompletion = new(StringComparer.Ordinal); // by GPU, not lane
     private readonly TimeProvider _time;
 
@@ -45,46 +45,37 @@ internal sealed class ChunkDispatcher
     public int InFlight => _inFlight.Values.Sum(c => c.Chunk.Length);
 
     /// <summary>GPUs with at least one chunk of this job (lanes of one GPU count once).</summary>
-    public int GpusBusy => _inFlight.Keys.Select(GpuOf).Distinct(StringComparer.Ordinal).Count();
-
-    /// <summary>The key of lane <paramref name="index"/> of a GPU: its id for lane 0, "id#2" for the second, ...</summary>
-    public static string Lane(string gpuId, int index) => index == 0 ? gpuId : $"{gpuId}#{index + 1}";
-
-    /// <summary>The GPU a lane belongs to.</summary>
-    public static string GpuOf(string lane) =>
-        lane.LastIndexOf('#') is var hash and > 0 && hash < lane.Length - 1 && lane.AsSpan(hash + 1).IndexOfAnyExceptInRange('0', '9') < 0
-            ? lane[..hash]
-            : lane;
+    public int GpusBusy => _inFlight.Keys.Select(l => l.GpuId).Distinct(StringComparer.Ordinal).Count();
 
     public bool IsComplete => _done.Count == Total;
 
-    public bool IsBusy(string gpuId) => _inFlight.ContainsKey(gpuId);
+    public bool IsBusy(GpuLane lane) => _inFlight.ContainsKey(lane);
 
     /// <summary>The GPU's measured images/s (smoothed over its chunks), or null before its first finished chunk.</summary>
-    public double? RateOf(string gpuId) => _rates.TryGetValue(gpuId, out var rate) ? rate : null;
+    public double? RateOf(GpuLane lane) => _rates.TryGetValue(lane, out var rate) ? rate : null;
 
     /// <summary>
-    /// Hands <paramref name="gpuId"/> its next chunk: <paramref name="capacity"/> images (the GPU's micro-batch times
+    /// Hands <paramref name="lane"/> its next chunk: <paramref name="capacity"/> images (the GPU's micro-batch times
     /// the chunk factor), fewer near the end so that the last images spread over <paramref name="gpuCount"/> GPUs
     /// instead of waiting on one. Once GPUs have measured speeds, "spread" means each GPU's share of what remains in
     /// proportion to its speed, so all finish together. When nothing waits, an idle GPU may re-run part of a slower
     /// GPU's chunk (<see cref="TryCopyStraggler"/>). Null when the GPU already has a chunk of this job or nothing is
     /// left for it.
     /// </summary>
-    public int[]? TryTake(string gpuId, int capacity, int gpuCount)
+    public int[]? TryTake(GpuLane lane, int capacity, int gpuCount)
     {
-        if (IsBusy(gpuId))
+        if (IsBusy(lane))
         {
             return null;
         }
 
         if (_pending.Count == 0)
         {
-            return TryCopyStraggler(gpuId, capacity, gpuCount);
+            return TryCopyStraggler(lane, capacity, gpuCount);
         }
 
         var remaining = _pending.Count + OpenInFlight();
-        var share = Share(gpuId, remaining, Math.Max(1, gpuCount));
+        var share = Share(lane, remaining, Math.Max(1, gpuCount));
         var size = Math.Clamp(Math.Min(capacity, (int)Math.Ceiling(share)), 1, _pending.Count);
         var chunk = _pending.Take(size).ToArray();
         foreach (var index in chunk)
@@ -92,15 +83,15 @@ internal sealed class ChunkDispatcher
             _pending.Remove(index);
         }
 
-        _inFlight[gpuId] = (chunk, _time.GetTimestamp());
+        _inFlight[lane] = (chunk, _time.GetTimestamp());
         return chunk;
     }
 
     /// <summary>
-    /// Ends <paramref name="gpuId"/>'s chunk: <paramref name="finished"/> indices are done; the chunk's others wait
+    /// Ends <paramref name="lane"/>'s chunk: <paramref name="finished"/> indices are done; the chunk's others wait
     /// again. Returns the indices done for the first time (a re-stored image is not counted twice).
     /// </summary>
-    public IReadOnlyList<int> Complete(string gpuId, IEnumerable<int> finished)
+    public IReadOnlyList<int> Complete(GpuLane lane, IEnumerable<int> finished)
     {
         var firstTime = new List<int>();
         var count = 0;
@@ -114,11 +105,11 @@ internal sealed class ChunkDispatcher
             }
         }
 
-        if (count > 0 && _inFlight.TryGetValue(gpuId, out var flight))
+        if (count > 0 && _inFlight.TryGetValue(lane, out var flight))
         {
             // A chunk queued behind another of the same GPU starts when that one ends, not when it was handed out:
             // timed from its dispatch, a GPU with two lanes would measure at half its speed.
-            var gpu = GpuOf(gpuId);
+            var gpu = lane.GpuId;
             var now = _time.GetTimestamp();
             var started = _lastCompletion.TryGetValue(gpu, out var previous) ? Math.Max(previous, flight.Started) : flight.Started;
             _lastCompletion[gpu] = now;
@@ -126,28 +117,28 @@ internal sealed class ChunkDispatcher
             if (seconds > 0)
             {
                 var rate = count / seconds;
-                _rates[gpuId] = _rates.TryGetValue(gpuId, out var old) ? old + (RateSmoothing * (rate - old)) : rate;
+                _rates[lane] = _rates.TryGetValue(lane, out var old) ? old + (RateSmoothing * (rate - old)) : rate;
             }
         }
 
-        Release(gpuId);
+        Release(lane);
         return firstTime;
     }
 
     /// <summary>The GPU's chunk failed or its silo died: all its unfinished indices wait again, its speed is forgotten.</summary>
-    public void Fail(string gpuId)
+    public void Fail(GpuLane lane)
     {
-        _rates.Remove(gpuId);
-        Release(gpuId);
+        _rates.Remove(lane);
+        Release(lane);
     }
 
     /// <summary>
     /// Images of <paramref name="remaining"/> this GPU should take so that it finishes when the others do: the even
     /// split until it has a measured speed, then its speed over the total (GPUs not measured yet count at the mean).
     /// </summary>
-    private double Share(string gpuId, double remaining, int gpuCount)
+    private double Share(GpuLane lane, double remaining, int gpuCount)
     {
-        if (!_rates.TryGetValue(gpuId, out var rate))
+        if (!_rates.TryGetValue(lane, out var rate))
         {
             return Math.Ceiling(remaining / gpuCount);
         }
@@ -156,8 +147,8 @@ internal sealed class ChunkDispatcher
         // speed; counted as separate GPUs they would halve each other's share and cut the job's end into ever smaller
         // chunks (new batch shapes, each paying ONNX Runtime's first-call cost: the H200's 64-image job at 0.90
         // images/s instead of about 1.8).
-        var byGpu = _rates.GroupBy(r => GpuOf(r.Key), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Max(r => r.Value), StringComparer.Ordinal);
-        rate = byGpu[GpuOf(gpuId)];
+        var byGpu = _rates.GroupBy(r => r.Key.GpuId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Max(r => r.Value), StringComparer.Ordinal);
+        rate = byGpu[lane.GpuId];
         var total = Math.Max(rate, byGpu.Values.Average() * Math.Max(gpuCount, byGpu.Count));
         return remaining * rate / total;
     }
@@ -169,9 +160,9 @@ internal sealed class ChunkDispatcher
     /// as this GPU needs for all of it.
     /// Whichever run of an image finishes first counts; an idle GPU costs nothing at the tail of a job.
     /// </summary>
-    private int[]? TryCopyStraggler(string gpuId, int capacity, int gpuCount)
+    private int[]? TryCopyStraggler(GpuLane lane, int capacity, int gpuCount)
     {
-        if (!_rates.TryGetValue(gpuId, out var rate))
+        if (!_rates.TryGetValue(lane, out var rate))
         {
             return null;
         }
@@ -199,12 +190,12 @@ internal sealed class ChunkDispatcher
         }
 
         var part = best[^size..];
-        _inFlight[gpuId] = (part, now);
+        _inFlight[lane] = (part, now);
         return part;
     }
 
     /// <summary>Seconds until the GPU's chunk ends by its measured speed (negative: overdue); null when not measured yet.</summary>
-    private double? SecondsLeft(string gpuId, long now) => _rates.TryGetValue(gpuId, out var rate) && _inFlight.TryGetValue(gpuId, out var f)
+    private double? SecondsLeft(GpuLane lane, long now) => _rates.TryGetValue(lane, out var rate) && _inFlight.TryGetValue(lane, out var f)
         ? (f.Chunk.Length / rate) - _time.GetElapsedTime(f.Started, now).TotalSeconds
         : null;
 
@@ -217,9 +208,9 @@ internal sealed class ChunkDispatcher
             : f.Value.Chunk.Length);
     }
 
-    private void Release(string gpuId)
+    private void Release(GpuLane lane)
     {
-        if (_inFlight.Remove(gpuId, out var flight))
+        if (_inFlight.Remove(lane, out var flight))
         {
             foreach (var index in flight.Chunk)
             {

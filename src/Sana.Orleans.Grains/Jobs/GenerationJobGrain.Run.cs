@@ -26,7 +26,7 @@ internal sealed partial class GenerationJobGrain
     {
         var request = State.Request!;
         var dispatcher = _dispatcher = new ChunkDispatcher(request.Count, State.Images.Select(i => i.Index));
-        var inFlight = new Dictionary<Task<ChunkResult>, (GpuDescriptor Gpu, string Lane)>();
+        var inFlight = new Dictionary<Task<ChunkResult>, (GpuDescriptor Gpu, GpuLane Lane)>();
         var failuresByGpu = new Dictionary<string, int>(StringComparer.Ordinal);
         var rotation = DispatchRotation.Of(JobId);
         var consecutiveFailures = 0;
@@ -54,7 +54,7 @@ internal sealed partial class GenerationJobGrain
                     }
 
                     var capacity = gpu.Capacity * _options.MicroBatchesPerChunk;
-                    var lanes = Enumerable.Range(0, _options.ChunksInFlightPerGpu).Select(l => ChunkDispatcher.Lane(gpu.GpuId, l)).ToArray();
+                    var lanes = Enumerable.Range(0, _options.ChunksInFlightPerGpu).Select(l => new GpuLane(gpu.GpuId, l)).ToArray();
                     var busy = lanes.Count(dispatcher.IsBusy);
                     foreach (var lane in lanes.Where(l => !dispatcher.IsBusy(l)))
                     {
@@ -168,7 +168,7 @@ internal sealed partial class GenerationJobGrain
     }
 
     /// <summary>Records a finished call's images, or says how it failed (its indices wait again).</summary>
-    private async Task<ChunkOutcome> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, string lane, Task<ChunkResult> call)
+    private async Task<ChunkOutcome> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, GpuLane lane, Task<ChunkResult> call)
     {
         ChunkResult result;
         try

@@ -20,12 +20,10 @@ public sealed class ChunkDispatcherTests
     [Fact]
     public void A_gpus_lanes_hold_a_chunk_each_count_as_one_busy_gpu_and_fail_on_their_own()
     {
-        var first = ChunkDispatcher.Lane("s0/gpu0", 0);
-        var second = ChunkDispatcher.Lane("s0/gpu0", 1);
-        Assert.Equal("s0/gpu0", first);
-        Assert.Equal("s0/gpu0#2", second);
-        Assert.Equal("s0/gpu0", ChunkDispatcher.GpuOf(second));
-        Assert.Equal("odd#name/gpu1", ChunkDispatcher.GpuOf("odd#name/gpu1")); // a silo name with '#' is not a lane
+        var first = new GpuLane("s0/gpu0", 0);
+        var second = new GpuLane("s0/gpu0", 1);
+        Assert.Equal(first, (GpuLane)"s0/gpu0"); // a GPU id is its first lane
+        Assert.Equal(("s0/gpu0", "s0/gpu0#2"), (first.ToString(), second.ToString()));
 
         var d = new ChunkDispatcher(12, []);
         Assert.Equal([0, 1, 2, 3], d.TryTake(first, 4, 1)!);
@@ -47,7 +45,7 @@ public sealed class ChunkDispatcherTests
     {
         var clock = new Scaling.SimulationClock();
         var d = new ChunkDispatcher(8, [], clock);
-        var (first, second) = (ChunkDispatcher.Lane("g", 0), ChunkDispatcher.Lane("g", 1));
+        var (first, second) = (new GpuLane("g", 0), new GpuLane("g", 1));
         d.TryTake(first, 2, 1);
         d.TryTake(second, 2, 1); // handed out at once, runs after the first
         clock.Now = 2;
@@ -65,9 +63,9 @@ public sealed class ChunkDispatcherTests
         // as two GPUs, the lanes halved each other's share once both were measured and cut the end into 8, 4, 2, 1, 1.
         var clock = new Scaling.SimulationClock();
         var d = new ChunkDispatcher(64, [], clock);
-        var lanes = new[] { ChunkDispatcher.Lane("g", 0), ChunkDispatcher.Lane("g", 1) };
+        var lanes = new[] { new GpuLane("g", 0), new GpuLane("g", 1) };
         var sizes = new List<int>();
-        var running = new Queue<(string Lane, int[] Chunk)>();
+        var running = new Queue<(GpuLane Lane, int[] Chunk)>();
         foreach (var lane in lanes)
         {
             var chunk = d.TryTake(lane, 16, 1)!;
