@@ -23,20 +23,33 @@ public sealed class GracefulLeaveTests
         var (job, victim) = await JobAndAnotherSiloAsync(sana, "leave-finish");
         var gate = PipelineGate.For(sana.Cluster.Options.ClusterId, victim.Name);
         var warmUps = gate.Finished; // each GPU's warm-up generation at load
-        gate.Close();
-        await job.Submit(JobTests.Request(Count, seed: 11));
-        await gate.Entered.WaitAsync(SanaCluster.Bound);
 
-        var stopping = sana.Cluster.StopSiloAsync(victim);
-        await UntilAsync(DrainOf(victim).Leaving); // the stop has begun: no new chunks go to the victim
-        Assert.False(stopping.IsCompleted, "the silo stopped with its chunk still held");
-        Assert.Equal(warmUps, gate.Finished);
-        gate.Open(); // its running chunk may now finish, and the stop waits for it
-        await stopping.WaitAsync(SanaCluster.Bound);
-        Assert.True(gate.Finished > warmUps, "no held chunk ran to its end"); // the stop waited; it did not cancel them
+        // The other silos' GPUs are held too: free, they would re-run the held chunk's images as a straggler's, the job
+        // would complete from those copies and cancel the held chunk itself, and the stop would have nothing to wait for.
+        var others = sana.Cluster.GetActiveSilos().Where(s => s.Name != victim.Name)
+            .Select(s => PipelineGate.For(sana.Cluster.Options.ClusterId, s.Name)).ToArray();
+        try
+        {
+            gate.Close();
+            Array.ForEach(others, g => g.Close());
+            await job.Submit(JobTests.Request(Count, seed: 11));
+            await gate.Entered.WaitAsync(SanaCluster.Bound);
 
-        // Every index once. Whose copy of the held chunk's images counts is a race: while it was held, an idle GPU
-        // may have re-run them as a straggler's (ChunkDispatcher), and the first to finish is the one recorded.
+            var stopping = sana.Cluster.StopSiloAsync(victim);
+            await UntilAsync(DrainOf(victim).Leaving); // the stop has begun: no new chunks go to the victim
+            Assert.False(stopping.IsCompleted, "the silo stopped with its chunk still held");
+            Assert.Equal(warmUps, gate.Finished);
+            gate.Open(); // its running chunk may now finish, and the stop waits for it
+            await stopping.WaitAsync(SanaCluster.Bound);
+            Assert.True(gate.Finished > warmUps, "no held chunk ran to its end"); // the stop waited; it did not cancel them
+        }
+        finally
+        {
+            gate.Open();
+            Array.ForEach(others, g => g.Open());
+        }
+
+        // Every index once: the images the victim handed back (its queued chunk) are made by the other silos.
         await CompletedImagesAsync(sana, job);
     }
 
