@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.TestingHost;
 using Sana.Orleans.Client;
 using Sana.Orleans.Gpus;
@@ -12,7 +11,7 @@ namespace Sana.Orleans.Grains.Tests.Reliability;
 /// An in-process cluster for the reliability tests: per silo, the model folder of each worker; the fault switches of
 /// this cluster; the shared image folder; <see cref="ISanaClient"/> over the test client.
 /// </summary>
-public sealed class ReliabilityCluster : IAsyncDisposable
+public sealed class ReliabilityCluster : StoredImagesCluster
 {
     public const string StoreRootKey = "Sana:Rel:StoreRoot";
     public const string MaxQueuedJobsKey = "Sana:Rel:MaxQueuedJobs";
@@ -21,22 +20,15 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public static readonly TimeSpan Bound = TimeSpan.FromMinutes(4);
 
     private ReliabilityCluster(TestCluster cluster, FileImageStore store)
+        : base(cluster, store)
     {
-        Cluster = cluster;
-        Store = store;
         Faults = FaultSwitches.For(cluster.Options.ClusterId);
         Client = new SanaClient(cluster.Client);
     }
 
-    public TestCluster Cluster { get; }
-
-    public FileImageStore Store { get; }
-
     public FaultSwitches Faults { get; }
 
     public ISanaClient Client { get; }
-
-    public IGrainFactory Grains => Cluster.Client;
 
     public static string WorkersKey(string siloName) => $"Sana:Rel:Workers:{siloName}";
 
@@ -47,8 +39,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public static async Task<ReliabilityCluster> StartAsync(
         string[][] foldersBySilo, int readyGpus, IDictionary<string, string>? properties = null, Action<FaultSwitches, string>? before = null)
     {
-        var root = Path.Combine(Path.GetTempPath(), "sana-reliability", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(root);
+        var root = CreateStoreRoot();
         var builder = new TestClusterBuilder((short)foldersBySilo.Length);
         builder.Options.ConfigureFileLogging = false;
         builder.Properties[StoreRootKey] = root;
@@ -66,7 +57,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
         var cluster = builder.Build();
         before?.Invoke(FaultSwitches.For(cluster.Options.ClusterId), cluster.Options.ClusterId);
         await cluster.DeployAsync();
-        var sana = new ReliabilityCluster(cluster, new FileImageStore(root, NullLogger<FileImageStore>.Instance));
+        var sana = new ReliabilityCluster(cluster, OpenStore(root));
         using var bound = new CancellationTokenSource(Bound);
         await sana.Grains.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key).WaitForGpus(readyGpus, bound.Token);
         return sana;
@@ -83,16 +74,6 @@ public sealed class ReliabilityCluster : IAsyncDisposable
         return await Client.GetStatusAsync(jobId);
     }
 
-    public async Task<int> CountStoredAsync(string jobId)
-    {
-        var count = 0;
-        await foreach (var _ in Store.ListAsync(jobId, CancellationToken.None))
-        {
-            count++;
-        }
-
-        return count;
-    }
 
     /// <summary>Polls the GPU list (bounded) until <paramref name="gpuId"/> has <paramref name="health"/>; returns how long it took.</summary>
     public async Task<(TimeSpan Took, GpuWorkerStatus Status)> WaitForHealthAsync(string gpuId, GpuHealth health)
@@ -112,16 +93,4 @@ public sealed class ReliabilityCluster : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-        try
-        {
-            Directory.Delete(Store.Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

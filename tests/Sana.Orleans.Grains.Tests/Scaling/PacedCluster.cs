@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.TestingHost;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Tests.Support;
@@ -12,29 +11,21 @@ namespace Sana.Orleans.Grains.Tests.Scaling;
 /// An in-process cluster whose workers run the real tiny model at set speeds (<see cref="PacedSiloConfigurator"/>):
 /// per silo, each worker's (micro-batch, milliseconds per image).
 /// </summary>
-public sealed class PacedCluster : IAsyncDisposable
+public sealed class PacedCluster : StoredImagesCluster
 {
     public static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
     private PacedCluster(TestCluster cluster, FileImageStore store, (int MicroBatch, int Ms)[][] shape)
+        : base(cluster, store)
     {
-        Cluster = cluster;
-        Store = store;
         Shape = shape;
     }
 
-    public TestCluster Cluster { get; }
-
-    public FileImageStore Store { get; }
-
     public (int MicroBatch, int Ms)[][] Shape { get; }
-
-    public IGrainFactory Grains => Cluster.Client;
 
     public static async Task<PacedCluster> StartAsync((int MicroBatch, int Ms)[][] shape)
     {
-        var root = Path.Combine(Path.GetTempPath(), "sana-orleans-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(root);
+        var root = CreateStoreRoot();
         var builder = new TestClusterBuilder((short)shape.Length);
         builder.Options.ConfigureFileLogging = false;
         builder.Properties["Sana:StoreRoot"] = root;
@@ -47,7 +38,7 @@ public sealed class PacedCluster : IAsyncDisposable
         builder.AddSiloBuilderConfigurator<PacedSiloConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var paced = new PacedCluster(cluster, new FileImageStore(root, NullLogger<FileImageStore>.Instance), shape);
+        var paced = new PacedCluster(cluster, OpenStore(root), shape);
         using var bound = new CancellationTokenSource(Bound);
         await paced.Grains.GetGrain<IGpuDirectoryGrain>(IGpuDirectoryGrain.Key).WaitForGpus(shape.Sum(s => s.Length), bound.Token);
         return paced;
@@ -106,27 +97,5 @@ public sealed class PacedCluster : IAsyncDisposable
         return (await job.GetStatus(), await job.GetImages(), makespan);
     }
 
-    public async Task<int> CountStoredAsync(string jobId)
-    {
-        var count = 0;
-        await foreach (var _ in Store.ListAsync(jobId, CancellationToken.None))
-        {
-            count++;
-        }
 
-        return count;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-        try
-        {
-            Directory.Delete(Store.Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

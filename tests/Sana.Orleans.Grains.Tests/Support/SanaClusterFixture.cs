@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.TestingHost;
 using Sana.Storage;
 using Sana.Orleans.Gpus;
@@ -7,29 +6,21 @@ using Sana.Orleans.Jobs;
 namespace Sana.Orleans.Grains.Tests.Support;
 
 /// <summary>An in-process Orleans cluster of the given shape, its image folder, and helpers to run jobs on it.</summary>
-public sealed class SanaCluster : IAsyncDisposable
+public sealed class SanaCluster : StoredImagesCluster
 {
     public static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
 
     private SanaCluster(TestCluster cluster, ClusterSpec spec, FileImageStore store)
+        : base(cluster, store)
     {
-        Cluster = cluster;
         Spec = spec;
-        Store = store;
     }
-
-    public TestCluster Cluster { get; }
 
     public ClusterSpec Spec { get; }
 
-    public FileImageStore Store { get; }
-
-    public IGrainFactory Grains => Cluster.Client;
-
     public static async Task<SanaCluster> StartAsync(ClusterSpec spec, string modelFolder, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var root = Path.Combine(Path.GetTempPath(), "sana-orleans-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(root);
+        var root = CreateStoreRoot();
         var builder = new TestClusterBuilder((short)spec.WorkersBySilo.Count);
         builder.Options.ConfigureFileLogging = false;
         builder.Properties["Sana:StoreRoot"] = root;
@@ -42,7 +33,7 @@ public sealed class SanaCluster : IAsyncDisposable
         builder.AddSiloBuilderConfigurator<SanaSiloConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var sana = new SanaCluster(cluster, spec, new FileImageStore(root, NullLogger<FileImageStore>.Instance));
+        var sana = new SanaCluster(cluster, spec, OpenStore(root));
         using var bound = new CancellationTokenSource(Bound);
         await sana.GpuDirectory.WaitForGpus(spec.WorkerCount, bound.Token);
         return sana;
@@ -78,27 +69,5 @@ public sealed class SanaCluster : IAsyncDisposable
         return bytes;
     }
 
-    public async Task<int> CountStoredAsync(string jobId)
-    {
-        var count = 0;
-        await foreach (var _ in Store.ListAsync(jobId, CancellationToken.None))
-        {
-            count++;
-        }
 
-        return count;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-        try
-        {
-            Directory.Delete(Store.Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }
