@@ -161,7 +161,7 @@ internal static class BenchCommand
                 LoadSeconds = load.Elapsed.TotalSeconds,
                 Flops = flops is null ? null : new BenchFlops(flops.Value.PerForward, flops.Value.PerImage, request.PeakTflops,
                     "transformer only, from the manifest's dimensions (linear layers, attention, GLUMBConv; mlp_ratio 2.5), x steps x guidance branches; text encoder and VAE decode not counted"),
-                TimingMethod = "wall clock around each Generate call (one micro-batch = the batch size); split from the pipeline's progress reports: steps = last step report - first + one median step; text encoder (+ noise, inputs) = first step report - start - one median step; decode (+ RGB conversion) = final report - last step report",
+                TimingMethod = "wall clock around each Generate call (one micro-batch = the batch size); split from the pipeline's progress reports: steps = last step report - first + one median step (at most the first report's time); text encoder (+ noise, inputs) = first step report - start - that step; decode (+ RGB conversion) = final report - last step report",
                 BaselineMemoryMib = baselineMemory,
                 CudaProviderOptions = request.CudaOptions,
                 Profiled = request.Profile,
@@ -370,8 +370,12 @@ internal sealed class ProgressClock : IProgress<PipelineProgress>
 
         Array.Sort(durations);
         var median = durations.Length == 0 ? _steps[0] : durations[durations.Length / 2];
-        var transformer = _steps[^1] - _steps[0] + median;
-        var text = Math.Max(0, _steps[0] - median);
+        // The first step's report also covers the text encoder: one median step of it is the step, the rest the
+        // encoder. Capped at the report's own time, so that a first step faster than the median (a noisy machine, or
+        // few steps) never makes the parts add up to more than the call.
+        var firstStep = Math.Min(median, _steps[0]);
+        var transformer = _steps[^1] - _steps[0] + firstStep;
+        var text = _steps[0] - firstStep;
         return new BenchRun(total, text, transformer, median, _done.Value - _steps[^1]);
     }
 }
