@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Sana.Cli.Commands;
+namespace Sana.Cli.Commands.Bench;
 
 /// <summary>Where one graph's time went, by operator type, from an ONNX Runtime profiling trace.</summary>
 internal sealed record TraceGraphSummary(

@@ -13,7 +13,7 @@ using Sana.Orleans.Grains.Workers;
 using Sana.Orleans.Jobs;
 using Sana.Storage;
 
-namespace Sana.Cli.Commands;
+namespace Sana.Cli.Commands.Bench;
 
 /// <summary>
 /// `sana bench overhead`: what the cluster costs on top of the pipeline. The same images (count, seeds, micro-batch,
