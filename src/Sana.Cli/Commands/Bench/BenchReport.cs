@@ -96,17 +96,16 @@ internal sealed record BenchReport
     public string ToMarkdown()
     {
         var inv = CultureInfo.InvariantCulture;
-        var report = this;
-        var s = report.Settings;
+        var s = Settings;
         var sb = new StringBuilder();
-        sb.Append(inv, $"### sana bench: {report.Model.Name} ({report.Model.TransformerDtype} transformer, {report.Model.TextEncoderDtype} text encoder, {report.Model.VaeDtype} VAE) on {report.Device}");
-        sb.Append(report.Environment.GpuName is { } g ? $" ({g})" : "").AppendLine();
+        sb.Append(inv, $"### sana bench: {Model.Name} ({Model.TransformerDtype} transformer, {Model.TextEncoderDtype} text encoder, {Model.VaeDtype} VAE) on {Device}");
+        sb.Append(Environment.GpuName is { } g ? $" ({g})" : "").AppendLine();
         sb.AppendLine();
-        sb.Append(inv, $"{s.Width}x{s.Height}, {s.Steps} steps, CFG {s.GuidanceScale}, DPM-Solver++; {s.Warmup} warm-up + {s.Repeats} timed calls per batch size; load {report.LoadSeconds:F1}s").AppendLine();
+        sb.Append(inv, $"{s.Width}x{s.Height}, {s.Steps} steps, CFG {s.GuidanceScale}, DPM-Solver++; {s.Warmup} warm-up + {s.Repeats} timed calls per batch size; load {LoadSeconds:F1}s").AppendLine();
         sb.AppendLine();
         sb.AppendLine("| batch | images/s | s per call | text enc s | steps s | ms/step | decode s | peak MiB | util % |");
         sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in report.Results)
+        foreach (var r in Results)
         {
             if (r.Error is { } error)
             {
@@ -117,25 +116,25 @@ internal sealed record BenchReport
             sb.Append(inv, $"| {r.BatchSize} | {r.ImagesPerSecond:F3} | {r.MeanSeconds:F3} | {r.TextEncoderSeconds:F3} | {r.TransformerSeconds:F3} | {r.StepSeconds * 1000:F1} | {r.VaeDecodeSeconds:F3} | {r.PeakMemoryMib?.ToString(inv) ?? "n/a"} | {r.UtilisationPercent?.ToString("F1", inv) ?? "n/a"} |").AppendLine();
         }
 
-        if (report.Flops is { } f)
+        if (Flops is { } f)
         {
             sb.AppendLine();
             sb.Append(inv, $"Utilisation: transformer FLOPs per image {f.PerImage / 1e12:F1} TFLOP ({f.PerForwardPerImage / 1e12:F3} TFLOP per forward per image; {f.Note}) x images/s over {f.PeakTflops} TFLOP/s.").AppendLine();
         }
 
-        if (report.CudaProviderOptions.Count > 0)
+        if (CudaProviderOptions.Count > 0)
         {
             sb.AppendLine();
-            sb.Append("CUDA provider options on top of ours: ").AppendJoin(", ", report.CudaProviderOptions.Select(o => $"{o.Key}={o.Value}")).AppendLine();
+            sb.Append("CUDA provider options on top of ours: ").AppendJoin(", ", CudaProviderOptions.Select(o => $"{o.Key}={o.Value}")).AppendLine();
         }
 
-        if (report.Profiled)
+        if (Profiled)
         {
             sb.AppendLine();
             sb.AppendLine("Profiled run: ONNX Runtime recorded every node, so the times above are slower than a plain run's.");
-            if (report.Profile is { } profile)
+            if (Profile is { } profile)
             {
-                sb.Append(OnnxTraceSummary.Markdown(profile, report.CudaLaunchBlocking));
+                sb.Append(OnnxTraceSummary.Markdown(profile, CudaLaunchBlocking));
             }
         }
 
