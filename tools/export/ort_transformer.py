@@ -130,6 +130,11 @@ class _FusedAttention(torch.autograd.Function):
         return out
 
 
+def fused_attention(query, key, value, key_lengths, heads: int) -> torch.Tensor:
+    """Attention over heads with each sample's keys cut at its length: one MultiHeadAttention node in the graph."""
+    return _FusedAttention.apply(query, key, value, key_lengths, heads)
+
+
 class ForwardInputs:
     """What the fused blocks read besides their arguments, set by the export wrapper before every forward: the text's
     valid key lengths (batch,) int32 and the latent's token grid (2,) int64 [height, width] in patches."""
@@ -170,7 +175,7 @@ class FusedCrossAttnProcessor:
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None):  # noqa: ARG002
         query, key, value = project_qkv(attn, hidden_states, encoder_hidden_states)
-        out = _FusedAttention.apply(query, key, value, self.inputs.key_lengths, attn.heads)
+        out = fused_attention(query, key, value, self.inputs.key_lengths, attn.heads)
         out = attn.to_out[0](out)
         out = attn.to_out[1](out)
         return out / attn.rescale_output_factor

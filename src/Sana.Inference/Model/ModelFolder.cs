@@ -30,6 +30,9 @@ public sealed class ModelFolder
 
     public string TransformerPath => Resolve(Manifest.Transformer.File);
 
+    /// <summary>The transformer's kernels graph, when the folder has one.</summary>
+    public string? KernelsTransformerPath => Manifest.Transformer.Kernels is { } k ? Resolve(k.File) : null;
+
     public string VaeDecoderPath => Resolve(Manifest.VaeDecoder.File);
 
     public string? TokenizerModelPath => Manifest.Tokenizer.ModelFile is { } f ? Resolve(f) : null;
@@ -119,6 +122,10 @@ public sealed class ModelFolder
 
         RequireFile(problems, "text_encoder.file", m.TextEncoder.File);
         RequireFile(problems, "transformer.file", m.Transformer.File);
+        if (m.Transformer.Kernels is { } kernels)
+        {
+            RequireFile(problems, "transformer.kernels.file", kernels.File);
+        }
         RequireFile(problems, "vae_decoder.file", m.VaeDecoder.File);
         if (m.Tokenizer.ModelFile is { } tm)
         {

@@ -85,6 +85,23 @@ public sealed record TransformerSection
     public int CaptionChannels { get; init; }
     public int SampleSize { get; init; }
     public double TimestepScale { get; init; } = 1.0;
+
+    /// <summary>
+    /// The same transformer as a graph of the sana.kernels custom ops (src/Sana.Kernels), which the runtime takes on
+    /// CUDA when the kernel library is loaded; null in folders without one (then <see cref="KernelsMissing"/> may say why).
+    /// </summary>
+    public KernelsGraphSection? Kernels { get; init; }
+
+    /// <summary>Why the exporter wrote no kernels graph (a transformer the ops do not cover, a failed check).</summary>
+    public string? KernelsMissing { get; init; }
+}
+
+/// <summary>The transformer's kernels graph: its file and the version of the op domain it was exported against.</summary>
+public sealed record KernelsGraphSection
+{
+    public required string File { get; init; }
+    public string Domain { get; init; } = "sana.kernels";
+    public int Version { get; init; } = 1;
 }
 
 public sealed record VaeDecoderSection

@@ -74,4 +74,13 @@ public sealed record PipelineOptions
     /// where the time goes, not for timing.
     /// </summary>
     public string? ProfilePrefix { get; init; }
+
+    /// <summary>Which transformer graph to run (<see cref="TransformerGraphPreference"/>); Auto by default.</summary>
+    public TransformerGraphPreference TransformerGraph { get; init; } = TransformerGraphPreference.Auto;
+
+    /// <summary>
+    /// The kernel library (libsana_kernels.so) to load for the kernels graph; null looks at $SANA_KERNELS_LIBRARY, then
+    /// beside the application.
+    /// </summary>
+    public string? KernelLibraryPath { get; init; }
 }

@@ -28,10 +28,13 @@ public sealed class SanaPipeline : IImagePipeline
         var m = folder.Manifest;
         _prompts = new PromptEncoder(sessions.TextEncoder, tokenizer, m.TextEncoder.HiddenSize);
         Model = new ModelDescription(m.Name, folder.LatentChannels, folder.PixelFactor, m.Transformer.NumLayers, options.Device.ToString(),
-            m.Transformer.SampleSize * m.VaeDecoder.SpatialCompressionRatio);
+            m.Transformer.SampleSize * m.VaeDecoder.SpatialCompressionRatio, sessions.TransformerGraph.ToString());
     }
 
     public ModelDescription Model { get; }
+
+    /// <summary>Which transformer graph runs (the kernels graph or the portable one) and why.</summary>
+    public TransformerGraphChoice TransformerGraph => _sessions.TransformerGraph;
 
     /// <summary>The prompt encoder with its cache (tests compare its embeddings with diffusers').</summary>
     internal PromptEncoder Prompts => _prompts;

@@ -7,6 +7,9 @@ internal sealed partial class GpuWorkerGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: loading model {ModelFolder} on {Device}")]
     private static partial void LogLoading(ILogger logger, string gpuId, string device, string modelFolder);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: transformer: {TransformerGraph}")]
+    private static partial void LogTransformerGraph(ILogger logger, string gpuId, string transformerGraph);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: warmed up at micro-batch {MicroBatch} in {Seconds:F1}s")]
     private static partial void LogWarmedUp(ILogger logger, string gpuId, int microBatch, double seconds);
 

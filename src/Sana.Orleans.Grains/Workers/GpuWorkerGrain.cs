@@ -178,6 +178,11 @@ internal sealed partial class GpuWorkerGrain(
         return Task.Run(() =>
         {
             var pipeline = pipelines.Create(config);
+            if (pipeline.Model.TransformerGraph.Length > 0)
+            {
+                LogTransformerGraph(logger, GpuId, pipeline.Model.TransformerGraph);
+            }
+
             if (!options.Value.WarmUpOnLoad)
             {
                 return pipeline;

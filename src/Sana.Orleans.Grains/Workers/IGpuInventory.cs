@@ -1,3 +1,5 @@
+using Sana.Inference.Pipeline;
+
 namespace Sana.Orleans.Grains.Workers;
 
 /// <summary>
@@ -12,6 +14,12 @@ public sealed record GpuWorkerConfig(int Index, string Device, string ModelFolde
 
     /// <summary>CUDA provider options on top of ours (a CUDA worker only; checked by the pipeline at load).</summary>
     public IReadOnlyDictionary<string, string> CudaProviderOptions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Which transformer graph the worker runs (checked by the pipeline at load).</summary>
+    public TransformerGraphPreference TransformerGraph { get; init; } = TransformerGraphPreference.Auto;
+
+    /// <summary>The kernel library to load; null: $SANA_KERNELS_LIBRARY, then beside the application.</summary>
+    public string? KernelLibraryPath { get; init; }
 }
 
 /// <summary>

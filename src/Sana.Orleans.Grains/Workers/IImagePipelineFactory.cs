@@ -21,6 +21,8 @@ public sealed class SanaPipelineFactory : IImagePipelineFactory
             Device = ExecutionDevice.Parse(config.Device),
             IntraOpThreads = config.IntraOpThreads,
             CudaProviderOptions = config.CudaProviderOptions,
+            TransformerGraph = config.TransformerGraph,
+            KernelLibraryPath = config.KernelLibraryPath,
         });
     }
 }

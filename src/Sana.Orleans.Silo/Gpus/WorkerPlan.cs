@@ -70,5 +70,7 @@ public static class WorkerPlan
             CudaProviderOptions = device.Kind == ExecutionProviderKind.Cuda
                 ? new Dictionary<string, string>(options.CudaProviderOptions, StringComparer.Ordinal)
                 : new Dictionary<string, string>(),
+            TransformerGraph = options.TransformerGraph,
+            KernelLibraryPath = options.KernelLibraryPath.Length > 0 ? options.KernelLibraryPath : null,
         };
 }

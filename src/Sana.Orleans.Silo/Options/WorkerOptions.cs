@@ -1,3 +1,5 @@
+using Sana.Inference.Pipeline;
+
 namespace Sana.Orleans.Silo.Options;
 
 /// <summary>
@@ -50,4 +52,14 @@ public sealed class WorkerOptions
     /// that may be set; CPU workers ignore them.
     /// </summary>
     public IDictionary<string, string> CudaProviderOptions { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Which transformer graph GPU workers run: Auto (the model folder's kernels graph when the kernel library with CUDA
+    /// ops loads, else the portable graph, with the reason in the log), Portable or Kernels (a worker that cannot run
+    /// it fails to load). CPU workers run the portable graph under Auto.
+    /// </summary>
+    public TransformerGraphPreference TransformerGraph { get; set; } = TransformerGraphPreference.Auto;
+
+    /// <summary>The kernel library (libsana_kernels.so); empty looks at $SANA_KERNELS_LIBRARY, then beside the executable.</summary>
+    public string KernelLibraryPath { get; set; } = "";
 }

@@ -37,10 +37,12 @@ internal static class BenchCommand
         var sampleMs = new Option<int>("--memory-sample-ms") { Description = "nvidia-smi sampling interval for peak device memory.", DefaultValueFactory = _ => 100 };
         var label = new Option<string?>("--label") { Description = "Free text stored in the results (e.g. the dtype or the commit)." };
         var cudaOptions = new Option<string[]>("--cuda-option") { Description = "A CUDA provider option KEY=VALUE on top of ours (repeatable), e.g. prefer_nhwc=1: to measure a setting before it becomes a default." };
+        var graph = new Option<string>("--transformer-graph") { Description = "auto (the kernels graph on CUDA when the model folder has one and the kernel library loads), portable or kernels (on the CPU too, through the library's CPU ops).", DefaultValueFactory = _ => "auto" };
+        var kernelLibrary = new Option<string?>("--kernel-library") { Description = "The kernel library libsana_kernels.so (default: $SANA_KERNELS_LIBRARY, then beside sana)." };
         var profile = new Option<bool>("--profile") { Description = "Record ONNX Runtime's per-node trace and add where the time goes, by operator, to the results (slower: not for speed figures; on CUDA run with CUDA_LAUNCH_BLOCKING=1)." };
         var command = new Command("bench", "Time the pipeline per batch size: images/s, time split, peak device memory, FLOP utilisation; JSON + Markdown.")
         {
-            model, device, batchSizes, steps, guidance, width, height, warmup, repeats, prompt, output, peak, sampleMs, label, cudaOptions, profile,
+            model, device, batchSizes, steps, guidance, width, height, warmup, repeats, prompt, output, peak, sampleMs, label, cudaOptions, profile, graph, kernelLibrary,
         };
         command.Subcommands.Add(OverheadBenchCommand.Create());
         command.SetAction((parse, cancellationToken) =>
@@ -64,7 +66,9 @@ internal static class BenchCommand
                     Math.Max(10, parse.GetValue(sampleMs)),
                     parse.GetValue(label),
                     Sana.Inference.Onnx.CudaProviderSettings.Parse(parse.GetValue(cudaOptions) ?? [], "cuda-option"),
-                    parse.GetValue(profile));
+                    parse.GetValue(profile),
+                    ParseTransformerGraph(parse.GetValue(graph) ?? "auto"),
+                    parse.GetValue(kernelLibrary));
                 Sana.Inference.Onnx.CudaProviderSettings.RequireCudaDevice(request.CudaOptions,
                     request.Device.Kind == ExecutionProviderKind.Cuda, request.Device.ToString(), "cuda-option");
             }
@@ -93,6 +97,14 @@ internal static class BenchCommand
 
         return sizes.Count > 0 ? sizes : throw new FormatException("batch-sizes: give at least one, e.g. 1,4,8,16");
     }
+
+    internal static TransformerGraphPreference ParseTransformerGraph(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => TransformerGraphPreference.Auto,
+        "portable" => TransformerGraphPreference.Portable,
+        "kernels" => TransformerGraphPreference.Kernels,
+        _ => throw new FormatException($"transformer-graph: '{text}' is not auto, portable or kernels"),
+    };
 
     private static int CheckCount(string name, int value, int min) =>
         value >= min && value <= 1000 ? value : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{name}: {value} is outside {min}..1000"));
@@ -138,6 +150,8 @@ internal static class BenchCommand
             {
                 Device = request.Device,
                 CudaProviderOptions = request.CudaOptions,
+                TransformerGraph = request.TransformerGraph,
+                KernelLibraryPath = request.KernelLibraryPath,
                 ProfilePrefix = request.Profile ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!, "ort-trace") : null,
             });
         }
@@ -162,9 +176,11 @@ internal static class BenchCommand
                 TimingMethod = "wall clock around each Generate call (one micro-batch = the batch size); split from the pipeline's progress reports: steps = last step report - first + one median step (at most the first report's time); text encoder (+ noise, inputs) = first step report - start - that step; decode (+ RGB conversion) = final report - last step report",
                 BaselineMemoryMib = baselineMemory,
                 CudaProviderOptions = request.CudaOptions,
+                TransformerGraph = pipeline.TransformerGraph.ToString(),
                 Profiled = request.Profile,
                 CudaLaunchBlocking = System.Environment.GetEnvironmentVariable("CUDA_LAUNCH_BLOCKING") == "1",
             };
+            Console.Error.WriteLine($"sana bench: transformer: {pipeline.TransformerGraph}");
             Console.Error.WriteLine(string.Create(inv, $"sana bench: loaded in {report.LoadSeconds:F1}s; {settings.Width}x{settings.Height}, {settings.Steps} steps, CFG {settings.GuidanceScale}; batch sizes {string.Join(',', request.BatchSizes)}"));
             var seed = 0UL;
             var call = 0;

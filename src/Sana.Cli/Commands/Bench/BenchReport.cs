@@ -86,6 +86,9 @@ internal sealed record BenchReport
     public required string TimingMethod { get; init; }
     public long? BaselineMemoryMib { get; init; }
     public IReadOnlyDictionary<string, string> CudaProviderOptions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The transformer graph that ran and why (the pipeline's <c>TransformerGraphChoice</c>).</summary>
+    public string? TransformerGraph { get; init; }
     public bool Profiled { get; init; }
     public bool CudaLaunchBlocking { get; init; }
     public IReadOnlyList<TraceGraphSummary>? Profile { get; set; }
@@ -120,6 +123,11 @@ internal sealed record BenchReport
         {
             sb.AppendLine();
             sb.Append(inv, $"Utilisation: transformer FLOPs per image {f.PerImage / 1e12:F1} TFLOP ({f.PerForwardPerImage / 1e12:F3} TFLOP per forward per image; {f.Note}) x images/s over {f.PeakTflops} TFLOP/s.").AppendLine();
+        }
+
+        if (TransformerGraph is not null)
+        {
+            sb.Append("Transformer: ").Append(TransformerGraph).AppendLine().AppendLine();
         }
 
         if (CudaProviderOptions.Count > 0)

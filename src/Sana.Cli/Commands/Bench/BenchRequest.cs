@@ -19,4 +19,6 @@ internal sealed record BenchRequest(
     int SampleMs,
     string? Label,
     IReadOnlyDictionary<string, string> CudaOptions,
-    bool Profile);
+    bool Profile,
+    TransformerGraphPreference TransformerGraph = TransformerGraphPreference.Auto,
+    string? KernelLibraryPath = null);
