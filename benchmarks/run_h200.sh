@@ -3,9 +3,16 @@
 # made back to back (what a stage writes under $WORK, in /root, persists while the machine stays warm).
 #
 #   benchmarks/run_h200.sh STAGE...        stages, in the order given:
+#     kernels   build the kernel library with CUDA (src/Sana.Kernels/build.sh, into $WORK/kernels; ONNX Runtime's
+#               headers from $ORT_INCLUDE_DIR, default .gpu/ort-include) unless built, and run its harness
+#               (src/Sana.Kernels/harness/check_kernels.py: every op against PyTorch, CUDA and CPU, and timed against
+#               PyTorch eager and torch.compile; HARNESS_ARGS=--checks-only or --timings-only): kernels*.json, kernels*.md
+#     tiny      export the bundled tiny model's kernels graph (tests/fixtures/tiny-sana/diffusers, fp32, checked
+#               against diffusers with the library's CPU ops): $RES/tiny-kernels/ for the fixture
 #     prepare   build the random real-size Sana ($CONFIG) in diffusers format (make_random_sana.py, bf16, on the GPU)
-#               and export it to our model folder ($DTYPE transformer/text encoder, fp32 VAE for fp16), the three
-#               graphs in parallel processes, then assembled (export_sana.py --assemble-from)
+#               and export it to our model folder ($DTYPE transformer/text encoder, fp32 VAE for fp16), the graphs
+#               (the kernels graph too, once the library is built) in parallel processes, then assembled
+#               (export_sana.py --assemble-from)
 #     ours      `sana bench` on that folder, CUDA, batch sizes $BATCHES; OURS_ARGS are added to its command line
 #               (e.g. "--cuda-option prefer_nhwc=1") and OURS_TAG to its file names
 #     profile   `sana bench --profile` at batch $PROFILE_BATCH, $PROFILE_STEPS steps, CUDA_LAUNCH_BLOCKING=1: where
@@ -14,6 +21,8 @@
 #               text encoder and transformer of `prepare`): $WORK/onnx-$CONFIG-fp16-vae16, benched at $BATCHES
 #     reference the same model with diffusers' transformer blocks unchanged (--transformer-graph reference), benched
 #               like `ours`: what the fused graph of tools/export/ort_transformer.py gains
+#     graphs    the same images through the portable and the kernels transformer graph (`sana generate`, fp16):
+#               pixel differences, graphs.md
 #     quality   an fp32 export of the same diffusers folder, then benchmarks/quality.py: ours fp16 (and fp16-vae16
 #               when made) and fp32 against diffusers bf16 and fp32, pixel by pixel
 #     eager     diffusers' SanaPipeline, bf16, eager       (benchmarks/diffusers_baseline.py)
@@ -53,6 +62,9 @@ OUT=${OUT:-$PWD/out}
 RES=$WORK/results
 DIFFUSERS_DIR=$WORK/diffusers-$CONFIG
 MODEL_DIR=${MODEL_DIR:-$WORK/onnx-$CONFIG-$DTYPE}
+KERNELS_LIB=${KERNELS_LIB:-$WORK/kernels/libsana_kernels.so}
+# the app finds the kernel library here (its transformer graph is then the kernels graph on CUDA, unless told otherwise)
+[[ -f $KERNELS_LIB ]] && export SANA_KERNELS_LIBRARY=$KERNELS_LIB
 export PYTHONUNBUFFERED=1
 # two runs of this script at once (another CONFIG on another GPU) must not race writing diffusers' bytecode
 export PYTHONDONTWRITEBYTECODE=1
@@ -69,6 +81,26 @@ pack() {
 }
 trap pack EXIT
 
+stage_kernels() {
+  local build=$WORK/kernels
+  mkdir -p "$build"
+  [[ -f $KERNELS_LIB ]] || SANA_KERNELS_CUDA=ON ORT_INCLUDE_DIR=${ORT_INCLUDE_DIR:-$PWD/.gpu/ort-include} bash src/Sana.Kernels/build.sh "$build" || return 1
+  export SANA_KERNELS_LIBRARY=$KERNELS_LIB
+  timeout $(( $(left) - 20 )) python3 src/Sana.Kernels/harness/check_kernels.py "$KERNELS_LIB" --out "$RES" \
+    --budget-s "${HARNESS_BUDGET_S:-150}" ${HARNESS_ARGS:-}
+}
+
+stage_tiny() {
+  local out=$WORK/tiny-kernels
+  [[ -f $KERNELS_LIB ]] || { echo "tiny: no kernel library at $KERNELS_LIB (run the kernels stage first)"; return 1; }
+  rm -rf "$out"
+  # --parts alone exits 1 (no manifest) by design; export-result.json says whether the part exported and passed
+  timeout $(( $(left) - 10 )) python3 tools/export/export_sana.py tests/fixtures/tiny-sana/diffusers "$out" \
+    --parts transformer_kernels --dtype fp32 --kernels-library "$KERNELS_LIB" > "$RES/tiny-kernels-export.log" 2>&1
+  tail -n 12 "$RES/tiny-kernels-export.log"
+  mkdir -p "$RES/tiny-kernels" && cp -r "$out/transformer_kernels" "$RES/tiny-kernels/" || return 1
+}
+
 stage_prepare() {
   if [[ -f $MODEL_DIR/sana-model.json ]]; then echo "model folder $MODEL_DIR exists: kept"; return 0; fi
   if [[ ! -f $DIFFUSERS_DIR/random-sana.json ]]; then
@@ -77,9 +109,10 @@ stage_prepare() {
   fi
   # every part of every dtype in its own process, all at once (EXTRA_DTYPES: more exports of the same folder, e.g.
   # fp32 for the quality stage, into $WORK/onnx-$CONFIG-<dtype>)
-  local pids=() part dt
+  local pids=() part dt parts=(text_encoder transformer vae_decoder)
+  [[ -f $KERNELS_LIB ]] && parts+=(transformer_kernels)
   for dt in "$DTYPE" ${EXTRA_DTYPES//,/ }; do
-    for part in text_encoder transformer vae_decoder; do
+    for part in "${parts[@]}"; do
       timeout $(( $(left) - 40 )) python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$WORK/part-$dt-$part" --parts "$part" \
         --dtype "$dt" --no-check --name "sana-$CONFIG-random-$dt" > "$RES/export-$CONFIG-$dt-$part.log" 2>&1 &
       pids+=($!)
@@ -93,7 +126,7 @@ stage_prepare() {
     # --parts alone exits 1 (no manifest) by design; what counts is each part's export-result.json
     python3 tools/export/export_sana.py "$DIFFUSERS_DIR" "$dir" --dtype "$dt" --no-check \
       --name "sana-$CONFIG-random-$dt" --assemble-from "$WORK/part-$dt-text_encoder" \
-      "$WORK/part-$dt-transformer" "$WORK/part-$dt-vae_decoder" || return 1
+      "$WORK/part-$dt-transformer" "$WORK/part-$dt-vae_decoder" "$WORK/part-$dt-transformer_kernels" || return 1
     cp "$dir/sana-model.json" "$RES/sana-model-$CONFIG-$dt.json"
     du -sh "$dir"/*
   done
@@ -169,6 +202,34 @@ stage_quality() {
   mkdir -p "$WORK/quality-pngs" && mv "$RES/quality-$CONFIG"/ours "$RES/quality-$CONFIG"/diffusers-* "$WORK/quality-pngs/"
 }
 
+stage_graphs() {
+  local dir=$WORK/graphs g
+  rm -rf "$dir" && mkdir -p "$dir"
+  for g in portable kernels; do
+    ( source "$ENV_SH" && timeout $(( $(left) - 10 )) dotnet "$APP/sana.dll" generate --model "$MODEL_DIR" --device "$DEVICE" \
+        --prompt "a red fox in the snow" --count "${GRAPHS_COUNT:-2}" --seed 42 --steps "$STEPS" --width "$SIZE" --height "$SIZE" \
+        --batch-size "${GRAPHS_COUNT:-2}" --transformer-graph "$g" --job-id "graphs-$g" --out "$dir/$g" --verbose ) > "$RES/graphs-$g.log" 2>&1 \
+      || { tail -n 20 "$RES/graphs-$g.log"; return 1; }
+  done
+  python3 - "$dir" "$RES/graphs.md" <<'PY'
+import sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+root, out = Path(sys.argv[1]), Path(sys.argv[2])
+rows = ["| image | mean abs | max | identical % |", "|---|---:|---:|---:|"]
+for a in sorted((root / "portable").rglob("*.png")):
+    b = root / "kernels" / a.relative_to(root / "portable").as_posix().replace("graphs-portable", "graphs-kernels")
+    x = np.asarray(Image.open(a).convert("RGB"), dtype=np.int16)
+    y = np.asarray(Image.open(b).convert("RGB"), dtype=np.int16)
+    d = np.abs(x - y)
+    rows.append(f"| {a.name} | {d.mean():.3f} | {d.max()} | {100 * (d == 0).mean():.1f} |")
+text = "# portable vs kernels transformer graph, same seeds (8-bit pixels)\n\n" + "\n".join(rows) + "\n"
+out.write_text(text)
+print(text)
+PY
+}
+
 stage_baseline() {  # $1: eager | compile
   local budget=$(( $(left) - 10 ))
   (( budget > 60 )) || { echo "$1: only ${budget}s left: skipped"; return 1; }
@@ -188,6 +249,9 @@ for stage in "$@"; do
   t=$(date +%s)
   echo "=== [$stage] start, $(left)s left"
   case "$stage" in
+    kernels) stage_kernels ;;
+    tiny) stage_tiny ;;
+    graphs) stage_graphs ;;
     prepare) stage_prepare ;;
     ours) stage_ours ;;
     profile) stage_profile ;;

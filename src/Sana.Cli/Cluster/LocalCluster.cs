@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Sana.Inference.Pipeline;
 using Sana.Orleans.Silo.Hosting;
 
 namespace Sana.Cli.Cluster;
@@ -19,7 +20,7 @@ internal static class LocalCluster
 
     /// <summary>The in-process silo; cudaOptions (checked already) become its GPU workers' Sana:Workers:CudaProviderOptions.</summary>
     public static IHost Build(string modelPath, string devices, int microBatch, string outputFolder, bool verbose,
-        IReadOnlyDictionary<string, string>? cudaOptions = null)
+        IReadOnlyDictionary<string, string>? cudaOptions = null, TransformerGraphPreference transformerGraph = TransformerGraphPreference.Auto)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var settings = new Dictionary<string, string?>
@@ -31,6 +32,7 @@ internal static class LocalCluster
             ["Sana:Silo:Name"] = SiloName,
             ["Sana:Silo:SiloPort"] = FreePort(),
             ["Sana:Silo:GatewayPort"] = FreePort(),
+            ["Sana:Workers:TransformerGraph"] = transformerGraph.ToString(),
             ["Sana:Cluster:ClusterId"] = "sana-local-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
         };
         settings["Sana:Silo:PrimarySiloPort"] = settings["Sana:Silo:SiloPort"];

@@ -60,7 +60,7 @@ internal static class GenerateCommand
 
         var native = folder.Manifest.Transformer.SampleSize * folder.PixelFactor;
         var job = request.Job with { Width = request.Width ?? native, Height = request.Height ?? native, Model = folder.Name };
-        using var host = LocalCluster.Build(folder.Root, request.Devices, request.BatchSize, request.OutputFolder, request.Verbose, request.CudaProviderOptions);
+        using var host = LocalCluster.Build(folder.Root, request.Devices, request.BatchSize, request.OutputFolder, request.Verbose, request.CudaProviderOptions, request.TransformerGraph);
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {

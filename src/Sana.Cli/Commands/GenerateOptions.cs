@@ -31,11 +31,12 @@ internal sealed class GenerateOptions
     public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "The cluster id to join with --cluster.", DefaultValueFactory = _ => "sana" };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Show the cluster's warnings and errors as they happen." };
     public Option<string[]> CudaOptions { get; } = new("--cuda-option") { Description = "A CUDA provider option KEY=VALUE for the in-process cluster's GPU workers, on top of ours (repeatable), e.g. prefer_nhwc=0. A running cluster's silos take Sana:Workers:CudaProviderOptions instead." };
+    public Option<string> TransformerGraph { get; } = new("--transformer-graph") { Description = "The in-process cluster's transformer graph: auto (the model folder's kernels graph on CUDA when the kernel library loads), portable or kernels.", DefaultValueFactory = _ => "auto" };
     public Option<string?> JobId { get; } = new("--job-id") { Description = "Job id (letters, digits, '-', '_'); submitting the same id again does not run the job twice. Default: a new id." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, JobId, Verbose, CudaOptions })
+        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, JobId, Verbose, CudaOptions, TransformerGraph })
         {
             command.Options.Add(option);
         }
@@ -93,8 +94,10 @@ internal sealed class GenerateOptions
         }
 
         IReadOnlyDictionary<string, string> cudaOptions;
+        TransformerGraphPreference transformerGraph;
         try
         {
+            transformerGraph = TransformerGraphPreferences.Parse(parse.GetValue(TransformerGraph) ?? "auto", "transformer-graph");
             cudaOptions = CudaProviderSettings.Parse(parse.GetValue(CudaOptions) ?? [], "cuda-option");
             // "auto" may find GPUs; only an explicit CPU worker is sure to have none
             CudaProviderSettings.RequireCudaDevice(cudaOptions,
@@ -108,6 +111,11 @@ internal sealed class GenerateOptions
         if (cudaOptions.Count > 0 && cluster is not null)
         {
             throw new GenerationRequestException("cuda-option", "only for the in-process cluster (a running cluster's silos take Sana:Workers:CudaProviderOptions)");
+        }
+
+        if (transformerGraph != TransformerGraphPreference.Auto && cluster is not null)
+        {
+            throw new GenerationRequestException("transformer-graph", "only for the in-process cluster (a running cluster's silos take Sana:Workers:TransformerGraph)");
         }
 
         var job = new ImageJobRequest
@@ -127,6 +135,7 @@ internal sealed class GenerateOptions
             parse.GetValue(Out) ?? "out", devices, cluster, parse.GetValue(ClusterId) ?? "sana", jobId, parse.GetValue(Verbose))
         {
             CudaProviderOptions = cudaOptions,
+            TransformerGraph = transformerGraph,
         };
     }
 
@@ -167,4 +176,7 @@ internal sealed record GenerateRequest(
 {
     /// <summary>CUDA provider options of the in-process cluster's GPU workers (--cuda-option).</summary>
     public IReadOnlyDictionary<string, string> CudaProviderOptions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The in-process cluster's transformer graph (--transformer-graph).</summary>
+    public TransformerGraphPreference TransformerGraph { get; init; } = TransformerGraphPreference.Auto;
 }

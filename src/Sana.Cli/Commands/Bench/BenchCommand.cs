@@ -67,7 +67,7 @@ internal static class BenchCommand
                     parse.GetValue(label),
                     Sana.Inference.Onnx.CudaProviderSettings.Parse(parse.GetValue(cudaOptions) ?? [], "cuda-option"),
                     parse.GetValue(profile),
-                    ParseTransformerGraph(parse.GetValue(graph) ?? "auto"),
+                    TransformerGraphPreferences.Parse(parse.GetValue(graph) ?? "auto", "transformer-graph"),
                     parse.GetValue(kernelLibrary));
                 Sana.Inference.Onnx.CudaProviderSettings.RequireCudaDevice(request.CudaOptions,
                     request.Device.Kind == ExecutionProviderKind.Cuda, request.Device.ToString(), "cuda-option");
@@ -97,14 +97,6 @@ internal static class BenchCommand
 
         return sizes.Count > 0 ? sizes : throw new FormatException("batch-sizes: give at least one, e.g. 1,4,8,16");
     }
-
-    internal static TransformerGraphPreference ParseTransformerGraph(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "auto" => TransformerGraphPreference.Auto,
-        "portable" => TransformerGraphPreference.Portable,
-        "kernels" => TransformerGraphPreference.Kernels,
-        _ => throw new FormatException($"transformer-graph: '{text}' is not auto, portable or kernels"),
-    };
 
     private static int CheckCount(string name, int value, int min) =>
         value >= min && value <= 1000 ? value : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{name}: {value} is outside {min}..1000"));
