@@ -2,6 +2,7 @@
 # Builds the sana.kernels custom-op library: src/Sana.Kernels/build.sh [OUT_DIR] (default: artifacts/kernels).
 #   SANA_KERNELS_CUDA=AUTO|ON|OFF   CUDA kernels when nvcc is found (AUTO, the default), required, or not built
 #   CUDA_ARCHS="80;90"              GPU architectures
+#   SANA_KERNELS_WERROR=ON          warnings are errors (the tests' and CI's builds)
 #   ORT_INCLUDE_DIR=...             ONNX Runtime headers; by default those of the Microsoft.ML.OnnxRuntime.Gpu.Linux
 #                                   NuGet package in the NuGet cache (the version Directory.Packages.props pins)
 # Writes OUT_DIR/libsana_kernels.so and prints its path last.
@@ -31,7 +32,7 @@ build=$out/build
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$here" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DORT_INCLUDE_DIR="$ORT_INCLUDE_DIR" \
-  -DSANA_KERNELS_CUDA="${SANA_KERNELS_CUDA:-AUTO}" -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-80;90}" \
+  -DSANA_KERNELS_CUDA="${SANA_KERNELS_CUDA:-AUTO}" -DSANA_KERNELS_WERROR="${SANA_KERNELS_WERROR:-OFF}" -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-80;90}" \
   >"$build.log" 2>&1 || { cat "$build.log" >&2; exit 1; }
 grep -h 'sana_kernels:' "$build.log" >&2 || true
 cmake --build "$build" -j "$(nproc)" >>"$build.log" 2>&1 || { tail -n 60 "$build.log" >&2; exit 1; }

@@ -2,13 +2,20 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Sana.Inference.Onnx;
 
+/// <summary>Runs of one graph with some inputs fixed (<see cref="OnnxGraph.Bind"/>): on host inputs, or replayed as CUDA graphs.</summary>
+internal interface IGraphBinding : IDisposable
+{
+    /// <summary>Binds <paramref name="inputs"/> (what changes between runs), runs, and returns the outputs as float32.</summary>
+    HostTensor[] Run(IReadOnlyList<GraphInput> inputs, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// Inputs and outputs of one graph bound for many runs (<see cref="OnnxGraph.Bind"/>). Why: the transformer reads the
 /// same text embedding, masks and PAG masks at every denoising step; bound once, they cross to the GPU once per
 /// micro-batch (at batch 16 with guidance the embedding alone is 44 MB in fp16) instead of at every step. Outputs
 /// come back to host memory, where guidance and the sampler run.
 /// </summary>
-internal sealed class GraphBinding : IDisposable
+internal sealed class GraphBinding : IGraphBinding
 {
     private readonly OnnxGraph _graph;
     private readonly OrtIoBinding _binding;

@@ -18,11 +18,16 @@ internal sealed class KernelLibrary
 
     private static readonly ConcurrentDictionary<string, Lazy<(KernelLibrary? Library, string? Problem)>> Opened = new(StringComparer.Ordinal);
 
-    private KernelLibrary(string path, int opsVersion, bool hasCuda)
+    private readonly IntPtr _copy;
+    private readonly IntPtr _lastError;
+
+    private KernelLibrary(string path, int opsVersion, bool hasCuda, IntPtr copy, IntPtr lastError)
     {
         Path = path;
         OpsVersion = opsVersion;
         HasCuda = hasCuda;
+        _copy = copy;
+        _lastError = lastError;
     }
 
     public string Path { get; }
@@ -57,6 +62,33 @@ internal sealed class KernelLibrary
     /// <summary>Adds the library's op domain to sessions made with <paramref name="options"/>.</summary>
     public void Register(SessionOptions options) => options.RegisterCustomOpLibrary(Path);
 
+    /// <summary>Copies host bytes into device memory, complete when it returns (CUDA builds only).</summary>
+    public unsafe void CopyToDevice(IntPtr device, ReadOnlySpan<byte> host)
+    {
+        fixed (byte* source = host)
+        {
+            Check(((delegate* unmanaged<void*, void*, nuint, int, int>)_copy)((void*)device, source, (nuint)host.Length, 1));
+        }
+    }
+
+    /// <summary>Copies device memory into host bytes, complete when it returns (CUDA builds only).</summary>
+    public unsafe void CopyToHost(Span<byte> host, IntPtr device)
+    {
+        fixed (byte* target = host)
+        {
+            Check(((delegate* unmanaged<void*, void*, nuint, int, int>)_copy)(target, (void*)device, (nuint)host.Length, 0));
+        }
+    }
+
+    private unsafe void Check(int result)
+    {
+        if (result != 0)
+        {
+            var message = Marshal.PtrToStringUTF8((IntPtr)((delegate* unmanaged<byte*>)_lastError)()) ?? "unknown error";
+            throw new InvalidOperationException($"{Path}: {message}");
+        }
+    }
+
     private static (KernelLibrary?, string?) Open(string path)
     {
         if (!NativeLibrary.TryLoad(path, out var handle))
@@ -65,14 +97,16 @@ internal sealed class KernelLibrary
         }
 
         if (!NativeLibrary.TryGetExport(handle, "sana_kernels_ops_version", out var version)
-            || !NativeLibrary.TryGetExport(handle, "sana_kernels_has_cuda", out var cuda))
+            || !NativeLibrary.TryGetExport(handle, "sana_kernels_has_cuda", out var cuda)
+            || !NativeLibrary.TryGetExport(handle, "sana_cuda_copy", out var copy)
+            || !NativeLibrary.TryGetExport(handle, "sana_kernels_last_error", out var lastError))
         {
-            return (null, $"{path} is not the sana kernel library (no sana_kernels_ops_version)");
+            return (null, $"{path} is not this version's sana kernel library (an entry point is missing)");
         }
 
         // The handle stays open: ONNX Runtime loads the same file again for each session's registration.
         return (new KernelLibrary(path, Marshal.GetDelegateForFunctionPointer<IntQuery>(version)(),
-            Marshal.GetDelegateForFunctionPointer<IntQuery>(cuda)() != 0), null);
+            Marshal.GetDelegateForFunctionPointer<IntQuery>(cuda)() != 0, copy, lastError), null);
     }
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]

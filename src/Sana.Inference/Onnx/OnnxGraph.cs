@@ -41,6 +41,7 @@ internal sealed class OnnxGraph : IDisposable
     private readonly InferenceSession _session;
     private readonly TensorElement _element;
     private readonly Dictionary<string, PortType> _inputTypes;
+    private CudaGraphs? _cudaGraphs;
 
     public OnnxGraph(string path, SessionOptions options, TensorElement element, IReadOnlyList<PortSpec> inputs, IReadOnlyList<PortSpec> outputs)
     {
@@ -103,8 +104,13 @@ internal sealed class OnnxGraph : IDisposable
     /// every run, and each <see cref="GraphBinding.Run"/> binds only what changes. The fixed inputs must outlive the
     /// binding: on the CPU the binding reads their memory in place.
     /// </summary>
-    public GraphBinding Bind(IReadOnlyList<GraphInput> fixedInputs, IReadOnlyList<string> outputNames)
+    public IGraphBinding Bind(IReadOnlyList<GraphInput> fixedInputs, IReadOnlyList<string> outputNames, IReadOnlyList<long[]>? outputShapes = null)
     {
+        if (_cudaGraphs is not null && outputShapes is not null)
+        {
+            return _cudaGraphs.Bind(fixedInputs, outputNames, outputShapes);
+        }
+
         var binding = _session.CreateIoBinding();
         try
         {
@@ -123,6 +129,22 @@ internal sealed class OnnxGraph : IDisposable
         {
             _session.RunWithBinding(runOptions, binding);
             return binding.GetOutputValues();
+        }, cancellationToken);
+
+    /// <summary>
+    /// From now on, runs bound with output shapes (<see cref="Bind"/>) go through device buffers that ONNX Runtime
+    /// captures into one CUDA graph per shape and replays (the session must have been made with enable_cuda_graph).
+    /// </summary>
+    internal void UseCudaGraphs(KernelLibrary library, int deviceId) => _cudaGraphs ??= new CudaGraphs(this, _session, library, deviceId);
+
+    /// <summary>Runs a binding whose outputs stay on the device, as CUDA graph <paramref name="graphId"/>.</summary>
+    internal void RunOnDevice(OrtIoBinding binding, int graphId, CancellationToken cancellationToken) =>
+        RunGuarded(runOptions =>
+        {
+            runOptions.AddRunConfigEntry("gpu_graph_id", graphId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            _session.RunWithBinding(runOptions, binding);
+            binding.SynchronizeBoundOutputs();
+            return null;
         }, cancellationToken);
 
     /// <summary>Runs the graph once on host tensors (prepared and released around the call).</summary>
@@ -151,17 +173,21 @@ internal sealed class OnnxGraph : IDisposable
     /// <summary>Ends ONNX Runtime's profiling of this session (enabled by the session options) and returns the trace's path.</summary>
     public string EndProfiling() => _session.EndProfiling();
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _cudaGraphs?.Dispose();
+        _session.Dispose();
+    }
 
     /// <summary>
     /// One run, cancellable (the token terminates it inside ONNX Runtime), with out-of-memory told apart from other
     /// failures (the capacity probe and the worker retry smaller), and every output read back as float32.
     /// </summary>
-    private HostTensor[] RunGuarded(Func<RunOptions, IDisposableReadOnlyCollection<OrtValue>> run, CancellationToken cancellationToken)
+    private HostTensor[] RunGuarded(Func<RunOptions, IDisposableReadOnlyCollection<OrtValue>?> run, CancellationToken cancellationToken)
     {
         using var runOptions = new RunOptions();
         using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
-        IDisposableReadOnlyCollection<OrtValue> results;
+        IDisposableReadOnlyCollection<OrtValue>? results;
         try
         {
             results = run(runOptions);
@@ -173,6 +199,11 @@ internal sealed class OnnxGraph : IDisposable
         catch (OnnxRuntimeException e) when (OutOfDeviceMemoryException.IsOutOfMemory(e))
         {
             throw new OutOfDeviceMemoryException($"{Path}: out of device memory: {e.Message.Trim()}", e);
+        }
+
+        if (results is null)
+        {
+            return [];
         }
 
         using (results)
@@ -218,12 +249,17 @@ internal sealed class OnnxGraph : IDisposable
     private HostTensor ReadFloatValue(OrtValue value)
     {
         var info = value.GetTensorTypeAndShape();
-        var shape = info.Shape;
-        float[] data = info.ElementDataType switch
+        return ReadFloats(info.ElementDataType, value.GetTensorMutableRawData(), info.Shape);
+    }
+
+    /// <summary>An output's bytes (host memory) of a float element type as a float32 host tensor.</summary>
+    internal HostTensor ReadFloats(TensorElementType type, ReadOnlySpan<byte> bytes, long[] shape)
+    {
+        float[] data = type switch
         {
-            TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
-            TensorElementType.Float16 => FromFloat16(value.GetTensorDataAsSpan<Float16>()),
-            TensorElementType.BFloat16 => ConvertAll(value.GetTensorDataAsSpan<BFloat16>(), h => (float)h),
+            TensorElementType.Float => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
+            TensorElementType.Float16 => FromFloat16(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Float16>(bytes)),
+            TensorElementType.BFloat16 => ConvertAll(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, BFloat16>(bytes), h => (float)h),
             var other => throw new InvalidOperationException($"{Path}: output has element type {other}, expected a float type"),
         };
         return new HostTensor(data, shape);

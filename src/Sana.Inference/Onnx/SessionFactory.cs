@@ -16,7 +16,11 @@ internal static class SessionFactory
         return OrtEnv.CreateInstanceWithOptions(ref options);
     }
 
-    public static SessionOptions CreateOptions(PipelineOptions options)
+    /// <summary>
+    /// Session options for the device; <paramref name="cudaGraph"/> adds ONNX Runtime's CUDA graph capture (for the
+    /// transformer alone: a captured session must be run on device buffers only).
+    /// </summary>
+    public static SessionOptions CreateOptions(PipelineOptions options, bool cudaGraph = false)
     {
         _ = Environment.Value;
         var so = new SessionOptions
@@ -49,7 +53,13 @@ internal static class SessionFactory
             {
                 CudaProviderSettings.Validate(options.CudaProviderOptions, "cuda provider options");
                 using var cuda = new OrtCUDAProviderOptions();
-                cuda.UpdateOptions(CudaProviderSettings.Resolve(options.Device.DeviceId, options.CudaProviderOptions));
+                var resolved = CudaProviderSettings.Resolve(options.Device.DeviceId, options.CudaProviderOptions);
+                if (cudaGraph)
+                {
+                    resolved["enable_cuda_graph"] = "1";
+                }
+
+                cuda.UpdateOptions(resolved);
                 so.AppendExecutionProvider_CUDA(cuda);
             }
             catch (FormatException e)

@@ -71,7 +71,7 @@ internal sealed class DenoisingLoop(
         using var maskInput = OnnxGraph.Prepare("encoder_attention_mask", mask, [rows, cond.Rows]);
         using var pagLayerInput = transformer.Prepare("pag_layer_mask", new HostTensor(pagLayers, [pagLayers.Length]));
         using var pagSampleInput = transformer.Prepare("pag_sample_mask", new HostTensor(pagSamples, [rows]));
-        using var steps = transformer.Bind([textInput, maskInput, pagLayerInput, pagSampleInput], ["velocity"]);
+        using var steps = transformer.Bind([textInput, maskInput, pagLayerInput, pagSampleInput], ["velocity"], [[rows, m.OutChannels, h, w]]);
         for (var step = 0; step < sampler.Timesteps.Count; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();

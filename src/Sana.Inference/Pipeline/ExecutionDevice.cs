@@ -83,4 +83,11 @@ public sealed record PipelineOptions
     /// beside the application.
     /// </summary>
     public string? KernelLibraryPath { get; init; }
+
+    /// <summary>
+    /// Run the denoising steps as CUDA graphs, one per micro-batch shape (ONNX Runtime's capture over device buffers;
+    /// needs a CUDA device and the kernel library, whose copies refill the buffers). Where ONNX Runtime refuses to
+    /// capture the graph, the transformer runs without (<see cref="TransformerGraphChoice.CudaGraphs"/> says why).
+    /// </summary>
+    public bool CudaGraphs { get; init; }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime;
 using Sana.Inference.Model;
 using Sana.Inference.Onnx;
 
@@ -34,7 +35,7 @@ internal sealed class ModelSessions : IDisposable
                 [new("input_ids", PortType.Int64, 2), new("attention_mask", PortType.Int64, 2)],
                 [new("last_hidden_state", PortType.GraphFloat, 3, [null, null, m.TextEncoder.HiddenSize])]);
             var choice = TransformerGraphSelector.Select(folder, options, out var kernels);
-            (transformer, choice) = OpenTransformer(folder, choice, kernels, sessionOptions, options.TransformerGraph);
+            (transformer, choice) = OpenTransformer(folder, choice, kernels, sessionOptions, options);
             var vae = new OnnxGraph(folder.VaeDecoderPath, sessionOptions, TensorElementNames.Parse(m.VaeDecoder.Dtype),
                 [new("latent", PortType.GraphFloat, 4, [null, m.VaeDecoder.LatentChannels, null, null])],
                 [new("sample", PortType.GraphFloat, 4, [null, 3, null, null])]);
@@ -49,29 +50,70 @@ internal sealed class ModelSessions : IDisposable
     }
 
     /// <summary>
-    /// Opens the chosen transformer graph; a kernels graph that ONNX Runtime refuses under Auto falls back to the portable
-    /// graph, with the refusal as the reason.
+    /// Opens the chosen transformer graph, with CUDA graph capture when asked for and possible. A kernels graph that
+    /// ONNX Runtime refuses under Auto falls back to the portable graph, and a capture it refuses to running without;
+    /// the choice says which and why.
     /// </summary>
     private static (OnnxGraph, TransformerGraphChoice) OpenTransformer(
-        ModelFolder folder, TransformerGraphChoice choice, KernelLibrary? kernels, Microsoft.ML.OnnxRuntime.SessionOptions sessionOptions, TransformerGraphPreference preference)
+        ModelFolder folder, TransformerGraphChoice choice, KernelLibrary? kernels, SessionOptions sessionOptions, PipelineOptions options)
     {
-        if (kernels is not null)
+        kernels?.Register(sessionOptions);
+        if (options.CudaGraphs)
         {
-            kernels.Register(sessionOptions);
+            var (captured, note) = TryOpenCaptured(folder, choice, kernels, options);
+            if (captured is not null)
+            {
+                return (captured, choice with { CudaGraphs = "on" });
+            }
+
+            choice = choice with { CudaGraphs = note };
         }
 
         try
         {
             return (OpenTransformerGraph(folder, choice.Path, sessionOptions), choice);
         }
-        catch (ModelFolderException e) when (choice.Kind == TransformerGraphKind.Kernels && preference == TransformerGraphPreference.Auto)
+        catch (ModelFolderException e) when (choice.Kind == TransformerGraphKind.Kernels && options.TransformerGraph == TransformerGraphPreference.Auto)
         {
-            var fallback = new TransformerGraphChoice(TransformerGraphKind.Portable, folder.TransformerPath, $"the kernels graph did not load: {e.Message}");
+            var fallback = choice with { Kind = TransformerGraphKind.Portable, Path = folder.TransformerPath, Reason = $"the kernels graph did not load: {e.Message}" };
             return (OpenTransformerGraph(folder, fallback.Path, sessionOptions), fallback);
         }
     }
 
-    private static OnnxGraph OpenTransformerGraph(ModelFolder folder, string path, Microsoft.ML.OnnxRuntime.SessionOptions sessionOptions)
+    /// <summary>The transformer in a session made for CUDA graph capture, or null and why not.</summary>
+    private static (OnnxGraph? Graph, string Note) TryOpenCaptured(ModelFolder folder, TransformerGraphChoice choice, KernelLibrary? kernels, PipelineOptions options)
+    {
+        if (options.Device.Kind != ExecutionProviderKind.Cuda)
+        {
+            return (null, "not used: they need a CUDA device");
+        }
+
+        var problem = "";
+        var library = kernels ?? KernelLibrary.Find(options.KernelLibraryPath, out problem);
+        if (library is null || !library.HasCuda)
+        {
+            return (null, $"not used: they need the kernel library with CUDA ({(library is null ? problem : $"{library.Path} has no CUDA")})");
+        }
+
+        using var captureOptions = SessionFactory.CreateOptions(options, cudaGraph: true);
+        if (choice.Kind == TransformerGraphKind.Kernels)
+        {
+            library.Register(captureOptions);
+        }
+
+        try
+        {
+            var graph = OpenTransformerGraph(folder, choice.Path, captureOptions);
+            graph.UseCudaGraphs(library, options.Device.DeviceId);
+            return (graph, "on");
+        }
+        catch (ModelFolderException e)
+        {
+            return (null, $"refused by ONNX Runtime ({e.Message})");
+        }
+    }
+
+    private static OnnxGraph OpenTransformerGraph(ModelFolder folder, string path, SessionOptions sessionOptions)
     {
         var t = folder.Manifest.Transformer;
         return new OnnxGraph(path, sessionOptions, TensorElementNames.Parse(t.Dtype),

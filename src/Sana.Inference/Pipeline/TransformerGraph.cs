@@ -36,10 +36,14 @@ public static class TransformerGraphPreferences
     };
 }
 
-/// <summary>The transformer graph a pipeline opened, and why, in one line (workers log it; `sana bench` prints it).</summary>
-public sealed record TransformerGraphChoice(TransformerGraphKind Kind, string Path, string Reason)
+/// <summary>
+/// The transformer graph a pipeline opened, and why, in one line (workers log it; `sana bench` prints it).
+/// <paramref name="CudaGraphs"/>: "off", "on", or why they were asked for and are not used.
+/// </summary>
+public sealed record TransformerGraphChoice(TransformerGraphKind Kind, string Path, string Reason, string CudaGraphs = "off")
 {
-    public override string ToString() => $"{(Kind == TransformerGraphKind.Kernels ? "kernels" : "portable")} graph: {Reason}";
+    public override string ToString() =>
+        $"{(Kind == TransformerGraphKind.Kernels ? "kernels" : "portable")} graph: {Reason}; CUDA graphs {CudaGraphs}";
 }
 
 /// <summary>Picks the transformer graph for a folder and options; the kernel library comes with a kernels choice.</summary>

@@ -7,6 +7,7 @@
 #ifndef SANA_KERNELS_H
 #define SANA_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(_WIN32)
@@ -46,6 +47,10 @@ SANA_KERNELS_EXPORT int sana_linear_attention_apply(int device, int dtype, int64
 SANA_KERNELS_EXPORT int sana_depthwise_glu(int device, int dtype, int64_t batch, int64_t height, int64_t width,
                                            int64_t channels, const void* h, const void* bias_in, const void* weight,
                                            const void* bias_dw, void* out, void* stream);
+
+/* Copies bytes between host and device memory (to_device 1: host to device), synchronously: the C# runtime's way to
+ * refill the input buffers a captured CUDA graph reads, and to read its output. */
+SANA_KERNELS_EXPORT int sana_cuda_copy(void* dst, const void* src, size_t bytes, int to_device);
 
 #ifdef __cplusplus
 }

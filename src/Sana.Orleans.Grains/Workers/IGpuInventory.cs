@@ -20,6 +20,9 @@ public sealed record GpuWorkerConfig(int Index, string Device, string ModelFolde
 
     /// <summary>The kernel library to load; null: $SANA_KERNELS_LIBRARY, then beside the application.</summary>
     public string? KernelLibraryPath { get; init; }
+
+    /// <summary>Run the denoising steps as CUDA graphs (a CUDA worker only).</summary>
+    public bool CudaGraphs { get; init; }
 }
 
 /// <summary>

@@ -23,6 +23,7 @@ public sealed class SanaPipelineFactory : IImagePipelineFactory
             CudaProviderOptions = config.CudaProviderOptions,
             TransformerGraph = config.TransformerGraph,
             KernelLibraryPath = config.KernelLibraryPath,
+            CudaGraphs = config.CudaGraphs,
         });
     }
 }

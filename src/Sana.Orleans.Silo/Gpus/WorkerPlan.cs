@@ -72,5 +72,6 @@ public static class WorkerPlan
                 : new Dictionary<string, string>(),
             TransformerGraph = options.TransformerGraph,
             KernelLibraryPath = options.KernelLibraryPath.Length > 0 ? options.KernelLibraryPath : null,
+            CudaGraphs = options.CudaGraphs && device.Kind == ExecutionProviderKind.Cuda,
         };
 }

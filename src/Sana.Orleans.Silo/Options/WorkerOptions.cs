@@ -62,4 +62,7 @@ public sealed class WorkerOptions
 
     /// <summary>The kernel library (libsana_kernels.so); empty looks at $SANA_KERNELS_LIBRARY, then beside the executable.</summary>
     public string KernelLibraryPath { get; set; } = "";
+
+    /// <summary>GPU workers run the denoising steps as CUDA graphs, one per micro-batch shape (see the pipeline's CudaGraphs).</summary>
+    public bool CudaGraphs { get; set; }
 }

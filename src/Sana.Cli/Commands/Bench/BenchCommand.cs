@@ -39,10 +39,11 @@ internal static class BenchCommand
         var cudaOptions = new Option<string[]>("--cuda-option") { Description = "A CUDA provider option KEY=VALUE on top of ours (repeatable), e.g. prefer_nhwc=1: to measure a setting before it becomes a default." };
         var graph = new Option<string>("--transformer-graph") { Description = "auto (the kernels graph on CUDA when the model folder has one and the kernel library loads), portable or kernels (on the CPU too, through the library's CPU ops).", DefaultValueFactory = _ => "auto" };
         var kernelLibrary = new Option<string?>("--kernel-library") { Description = "The kernel library libsana_kernels.so (default: $SANA_KERNELS_LIBRARY, then beside sana)." };
+        var cudaGraphs = new Option<bool>("--cuda-graphs") { Description = "Run the denoising steps as CUDA graphs, one per micro-batch shape (needs the kernel library; the report says when ONNX Runtime refuses the capture)." };
         var profile = new Option<bool>("--profile") { Description = "Record ONNX Runtime's per-node trace and add where the time goes, by operator, to the results (slower: not for speed figures; on CUDA run with CUDA_LAUNCH_BLOCKING=1)." };
         var command = new Command("bench", "Time the pipeline per batch size: images/s, time split, peak device memory, FLOP utilisation; JSON + Markdown.")
         {
-            model, device, batchSizes, steps, guidance, width, height, warmup, repeats, prompt, output, peak, sampleMs, label, cudaOptions, profile, graph, kernelLibrary,
+            model, device, batchSizes, steps, guidance, width, height, warmup, repeats, prompt, output, peak, sampleMs, label, cudaOptions, profile, graph, kernelLibrary, cudaGraphs,
         };
         command.Subcommands.Add(OverheadBenchCommand.Create());
         command.SetAction((parse, cancellationToken) =>
@@ -68,7 +69,8 @@ internal static class BenchCommand
                     Sana.Inference.Onnx.CudaProviderSettings.Parse(parse.GetValue(cudaOptions) ?? [], "cuda-option"),
                     parse.GetValue(profile),
                     TransformerGraphPreferences.Parse(parse.GetValue(graph) ?? "auto", "transformer-graph"),
-                    parse.GetValue(kernelLibrary));
+                    parse.GetValue(kernelLibrary),
+                    parse.GetValue(cudaGraphs));
                 Sana.Inference.Onnx.CudaProviderSettings.RequireCudaDevice(request.CudaOptions,
                     request.Device.Kind == ExecutionProviderKind.Cuda, request.Device.ToString(), "cuda-option");
             }
@@ -144,6 +146,7 @@ internal static class BenchCommand
                 CudaProviderOptions = request.CudaOptions,
                 TransformerGraph = request.TransformerGraph,
                 KernelLibraryPath = request.KernelLibraryPath,
+                CudaGraphs = request.CudaGraphs,
                 ProfilePrefix = request.Profile ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!, "ort-trace") : null,
             });
         }

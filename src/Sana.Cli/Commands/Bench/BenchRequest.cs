@@ -21,4 +21,5 @@ internal sealed record BenchRequest(
     IReadOnlyDictionary<string, string> CudaOptions,
     bool Profile,
     TransformerGraphPreference TransformerGraph = TransformerGraphPreference.Auto,
-    string? KernelLibraryPath = null);
+    string? KernelLibraryPath = null,
+    bool CudaGraphs = false);

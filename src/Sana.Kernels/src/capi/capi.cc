@@ -117,4 +117,8 @@ int sana_depthwise_glu(int device, int dtype, int64_t batch, int64_t height, int
   return Run(device, a, stream, sana::cpu::DepthwiseGlu, sana::cuda::DepthwiseGlu);
 }
 
+int sana_cuda_copy(void* dst, const void* src, size_t bytes, int to_device) {
+  return Report(sana::cuda::Copy(dst, src, bytes, to_device != 0));
+}
+
 }  // extern "C"

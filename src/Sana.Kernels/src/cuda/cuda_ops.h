@@ -12,4 +12,8 @@ KernelStatus LinearAttentionState(const LinearAttentionArgs& a, void* stream);
 KernelStatus LinearAttentionApply(const LinearAttentionArgs& a, void* stream);
 KernelStatus DepthwiseGlu(const DepthwiseGluArgs& a, void* stream);
 
+// A synchronous copy between host and device memory, complete on every stream when it returns: how the C# runtime
+// refills the fixed input buffers a captured CUDA graph reads and reads its output back.
+KernelStatus Copy(void* dst, const void* src, size_t bytes, bool to_device);
+
 }  // namespace sana::cuda

@@ -12,5 +12,6 @@ KernelStatus ResidualNorm(const ResidualNormArgs&, void*) { return Unavailable()
 KernelStatus LinearAttentionState(const LinearAttentionArgs&, void*) { return Unavailable(); }
 KernelStatus LinearAttentionApply(const LinearAttentionArgs&, void*) { return Unavailable(); }
 KernelStatus DepthwiseGlu(const DepthwiseGluArgs&, void*) { return Unavailable(); }
+KernelStatus Copy(void*, const void*, size_t, bool) { return Unavailable(); }
 
 }  // namespace sana::cuda
