@@ -12,163 +12,28 @@ What runs where, per block (diffusers' SanaTransformerBlock, the same arithmetic
 - the feed-forward's two input GEMMs as one, then DepthwiseConvGlu (bias, SiLU, depthwise 3x3 on the token grid,
   value x SiLU(gate)), the output GEMM, then ResidualModulatedNorm with the gate and the next block's norm (or the
   model's final norm after the last block).
-The ops' semantics are in src/Sana.Kernels/README.md; each Function's forward below is the same maths in PyTorch, used
-while tracing. The exporter checks the graph against diffusers' unmodified transformer like the portable one.
+The ops' semantics are in src/Sana.Kernels/README.md; kernels_ops.py has them as PyTorch custom operators for tracing. The exporter checks the graph against diffusers' unmodified transformer like the portable one.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from kernels_ops import (
+    DOMAIN,
+    depthwise_conv_glu,
+    gated_residual,
+    linear_attention,
+    linear_attention_state,
+    modulated_norm,
+    reshape_like,
+    residual_modulated_norm,
+)
 from ort_transformer import PLACEHOLDER_DOMAIN, fused_attention, onnx_reshape, project_qkv
-
-DOMAIN = "sana.kernels"
 OPSET_VERSION = 1
 CUSTOM_OPSETS = {DOMAIN: OPSET_VERSION, PLACEHOLDER_DOMAIN: 1}
 CUDA_HEAD_DIMS = (8, 16, 32, 64)  # the head sizes the CUDA linear-attention kernels are built for
-
-
-def _typed(out, like, sizes=None, dtype=None):
-    """Gives a custom node's output the type of `like` (with other sizes or element type) for torch's shape inference;
-    ONNX Runtime infers the real one from the op's kernels, so a failure here only costs a warning."""
-    try:
-        t = like.type()
-        if dtype is not None:
-            t = t.with_dtype(dtype)
-        if sizes is not None:
-            t = t.with_sizes(sizes)
-        out.setType(t)
-    except (AttributeError, RuntimeError, TypeError):
-        pass
-    return out
-
-
-def _rounded(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    return v.to(dtype).float()
-
-
-def _with_bias(y: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """y + bias as the GEMM's epilogue would store it, in float32; an empty bias is none."""
-    return _rounded(y.float() + bias.float(), y.dtype) if bias.numel() else y.float()
-
-
-def _modulated_norm(v: torch.Tensor, mod: torch.Tensor, shift_row: int, scale_row: int, eps: float) -> torch.Tensor:
-    normed = F.layer_norm(v, (v.shape[-1],), eps=eps)
-    return normed * (1 + mod[:, scale_row:scale_row + 1].float()) + mod[:, shift_row:shift_row + 1].float()
-
-
-class ModulatedNorm(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, mod, shift_row: int, scale_row: int, eps: float):  # noqa: ARG004 - ctx: autograd's
-        return _modulated_norm(x.float(), mod, shift_row, scale_row, eps).to(x.dtype)
-
-    @staticmethod
-    def symbolic(g, x, mod, shift_row: int, scale_row: int, eps: float):
-        out = g.op(f"{DOMAIN}::ModulatedNorm", x, mod, shift_row_i=shift_row, scale_row_i=scale_row, epsilon_f=eps)
-        return _typed(out, x)
-
-
-class GatedResidual(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, y, bias, mod, gate_row: int, clip: int):  # noqa: ARG004
-        yy = _with_bias(y, bias)
-        if clip:
-            yy = yy.clamp(-65504, 65504)
-        return (x.float() + mod[:, gate_row:gate_row + 1].float() * yy).to(x.dtype)
-
-    @staticmethod
-    def symbolic(g, x, y, bias, mod, gate_row: int, clip: int):
-        return _typed(g.op(f"{DOMAIN}::GatedResidual", x, y, bias, mod, gate_row_i=gate_row, clip_i=clip), x)
-
-
-class ResidualModulatedNorm(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, y, bias, gate_mod, norm_mod, gate_row: int, shift_row: int, scale_row: int, eps: float,  # noqa: ARG004
-                clip: int):
-        yy = _with_bias(y, bias)
-        if clip:
-            yy = yy.clamp(-65504, 65504)
-        gate = gate_mod[:, gate_row:gate_row + 1].float() if gate_row >= 0 else 1.0
-        x_out = (x.float() + gate * yy).to(x.dtype)
-        return x_out, _modulated_norm(x_out.float(), norm_mod, shift_row, scale_row, eps).to(x.dtype)
-
-    @staticmethod
-    def symbolic(g, x, y, bias, gate_mod, norm_mod, gate_row: int, shift_row: int, scale_row: int, eps: float,
-                 clip: int):
-        x_out, norm = g.op(f"{DOMAIN}::ResidualModulatedNorm", x, y, bias, gate_mod, norm_mod, gate_row_i=gate_row,
-                           shift_row_i=shift_row, scale_row_i=scale_row, epsilon_f=eps, clip_i=clip, outputs=2)
-        return _typed(x_out, x), _typed(norm, x)
-
-
-def _projections(qkv: torch.Tensor, bias: torch.Tensor, heads: int):
-    batch, tokens, width3 = qkv.shape
-    width = width3 // 3
-    p = _with_bias(qkv, bias)
-    q, k, v = (p[..., i * width:(i + 1) * width].reshape(batch, tokens, heads, width // heads) for i in range(3))
-    return q.clamp_min(0), k.clamp_min(0), v
-
-
-class LinearAttentionState(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, qkv, bias, heads: int):  # noqa: ARG004
-        _, k, v = _projections(qkv, bias, heads)
-        vk = torch.einsum("bnhi,bnhj->bhij", v, k)
-        return torch.cat([vk, k.sum(1)[:, :, None, :]], dim=2)
-
-    @staticmethod
-    def symbolic(g, qkv, bias, heads: int):
-        out = g.op(f"{DOMAIN}::LinearAttentionState", qkv, bias, heads_i=heads)
-        return _typed(out, qkv, sizes=[None, heads, None, None], dtype=torch.float32)
-
-
-class LinearAttention(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, qkv, bias, state, layer_mask, sample_mask, heads: int, layer: int, eps: float):  # noqa: ARG004
-        q, _, v = _projections(qkv, bias, heads)
-        batch, tokens, _, head_dim = q.shape
-        num = torch.einsum("bhij,bnhj->bnhi", state[:, :, :head_dim], q)
-        den = torch.einsum("bhj,bnhj->bnh", state[:, :, head_dim], q)[..., None]
-        out = (num / (den + eps)).reshape(batch, tokens, heads * head_dim)
-        identity = (layer_mask[layer] * sample_mask > 0.5).reshape(batch, 1, 1)
-        return torch.where(identity, v.reshape(batch, tokens, -1), out).to(qkv.dtype)
-
-    @staticmethod
-    def symbolic(g, qkv, bias, state, layer_mask, sample_mask, heads: int, layer: int, eps: float):
-        out = g.op(f"{DOMAIN}::LinearAttention", qkv, bias, state, layer_mask, sample_mask, heads_i=heads, layer_i=layer,
-                   epsilon_f=eps)
-        return _typed(out, qkv, sizes=[None, None, None])
-
-
-class DepthwiseConvGlu(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, h, bias_in, weight, bias_dw, grid_source, patch_size: int):  # noqa: ARG004
-        batch, tokens, c2 = h.shape
-        height, width = grid_source.shape[2] // patch_size, grid_source.shape[3] // patch_size
-        act = F.silu(_with_bias(h, bias_in))
-        image = act.reshape(batch, height, width, c2).permute(0, 3, 1, 2)
-        kernel = weight.float().permute(2, 0, 1).reshape(c2, 1, 3, 3)
-        conv = F.conv2d(image, kernel, bias_dw.float(), padding=1, groups=c2).permute(0, 2, 3, 1).reshape(batch, tokens, c2)
-        value, gate = conv.chunk(2, dim=-1)
-        return (value * F.silu(gate)).to(h.dtype)
-
-    @staticmethod
-    def symbolic(g, h, bias_in, weight, bias_dw, grid_source, patch_size: int):
-        out = g.op(f"{DOMAIN}::DepthwiseConvGlu", h, bias_in, weight, bias_dw, grid_source, patch_size_i=patch_size)
-        return _typed(out, h, sizes=[None, None, None])
-
-
-class _ReshapeLike(torch.autograd.Function):
-    """x reshaped to `like`'s shape, exported as Reshape(x, Shape(like)): no arithmetic on shapes in the graph."""
-
-    @staticmethod
-    def forward(ctx, x, like):  # noqa: ARG004
-        return x.reshape(like.shape)
-
-    @staticmethod
-    def symbolic(g, x, like):
-        return _typed(g.op("Reshape", x, g.op("Shape", like)), like)
 
 
 def unsupported(transformer: nn.Module) -> str | None:
@@ -265,22 +130,24 @@ class KernelsTransformer(nn.Module):
         mods = [b.scale_shift_table[None] + temb6 for b in self.blocks]
         final = t.scale_shift_table[None] + embedded[:, None]  # rows: shift, scale
         clip = 1 if self.fp16 else 0
-        norm = ModulatedNorm.apply(x, mods[0], 0, 1, self.blocks[0].norm_eps[0])
+        norm = modulated_norm(x, mods[0], 0, 1, self.blocks[0].norm_eps[0])
         for i, block in enumerate(self.blocks):
             qkv = block.qkv(norm)
-            state = LinearAttentionState.apply(qkv, block.qkv_bias, block.heads)
-            attn = LinearAttention.apply(qkv, block.qkv_bias, state, pag_layer_mask, pag_sample_mask, block.heads, i,
+            state = linear_attention_state(qkv, block.qkv_bias, block.heads)
+            attn = linear_attention(qkv, block.qkv_bias, state, pag_layer_mask, pag_sample_mask, block.heads, i,
                                          1e-15)
-            x = GatedResidual.apply(x, block.attn_out(attn), block.attn_out_bias, mods[i], 2, clip)
+            x = gated_residual(x, block.attn_out(attn), block.attn_out_bias, mods[i], 2, clip)
             query, key, value = project_qkv(block.cross, x, text)
             cross = fused_attention(query, key, value, key_lengths, block.cross.heads)
-            x, norm = ResidualModulatedNorm.apply(x, block.cross_out(cross), block.cross_out_bias, mods[i], mods[i], -1,
+            # no gate here (gate_row -1): the gate input is not read; temb6 rather than mods[i] a second time, since
+            # torch's exporter fails on a custom node that takes one value twice
+            x, norm = Residualmodulated_norm(x, block.cross_out(cross), block.cross_out_bias, temb6, mods[i], -1,
                                                   3, 4, block.norm_eps[1], 0)
-            glu = DepthwiseConvGlu.apply(block.ff_in(norm), block.ff_in_bias, block.ff_depth_weight, block.ff_depth_bias,
+            glu = depthwise_conv_glu(block.ff_in(norm), block.ff_in_bias, block.ff_depth_weight, block.ff_depth_bias,
                                          hidden_states, 1)
             last = i + 1 == len(self.blocks)
             next_mod, eps = (final, t.norm_out.norm.eps) if last else (mods[i + 1], self.blocks[i + 1].norm_eps[0])
-            x, norm = ResidualModulatedNorm.apply(x, block.ff_out(glu), block.no_bias, mods[i],
+            x, norm = Residualmodulated_norm(x, block.ff_out(glu), block.no_bias, mods[i],
                                                   next_mod, 5, 0, 1, eps, 0)
         out = t.proj_out(norm).transpose(1, 2)  # B, C, N
-        return _ReshapeLike.apply(out, hidden_states)
+        return reshape_like(out, hidden_states)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import kernels_transformer
+from kernels_ops import register_symbolics
 from onnx_export import DTYPES, compare, export_graph, ort_session, run_check, to_np
 from sana_common import log
 from ort_transformer import CUSTOM_OPSETS, fuse_for_onnx_runtime, onnx_reshape, pad_row, project_qkv, rewrite_placeholders
@@ -236,6 +237,7 @@ def export_transformer_kernels(src: Path, out: Path, dtype: str, opset: int, ext
     if model.config.attention_head_dim not in kernels_transformer.CUDA_HEAD_DIMS:
         log(f"  WARNING: head size {model.config.attention_head_dim} has no CUDA kernel: the graph runs on CPU only")
     module = kernels_transformer.KernelsTransformer(model).eval()
+    register_symbolics(opset)
     args = trace_inputs(model.config, len(model.transformer_blocks), device, dtype)
     path = out / "transformer_kernels" / "model.onnx"
     info = export_graph(module, args, INPUT_NAMES, ["velocity"], DYNAMIC_AXES, path, opset, external,
