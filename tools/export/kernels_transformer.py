@@ -141,13 +141,13 @@ class KernelsTransformer(nn.Module):
             cross = fused_attention(query, key, value, key_lengths, block.cross.heads)
             # no gate here (gate_row -1): the gate input is not read; temb6 rather than mods[i] a second time, since
             # torch's exporter fails on a custom node that takes one value twice
-            x, norm = Residualmodulated_norm(x, block.cross_out(cross), block.cross_out_bias, temb6, mods[i], -1,
+            x, norm = residual_modulated_norm(x, block.cross_out(cross), block.cross_out_bias, temb6, mods[i], -1,
                                                   3, 4, block.norm_eps[1], 0)
             glu = depthwise_conv_glu(block.ff_in(norm), block.ff_in_bias, block.ff_depth_weight, block.ff_depth_bias,
                                          hidden_states, 1)
             last = i + 1 == len(self.blocks)
             next_mod, eps = (final, t.norm_out.norm.eps) if last else (mods[i + 1], self.blocks[i + 1].norm_eps[0])
-            x, norm = Residualmodulated_norm(x, block.ff_out(glu), block.no_bias, mods[i],
+            x, norm = residual_modulated_norm(x, block.ff_out(glu), block.no_bias, mods[i],
                                                   next_mod, 5, 0, 1, eps, 0)
         out = t.proj_out(norm).transpose(1, 2)  # B, C, N
         return reshape_like(out, hidden_states)

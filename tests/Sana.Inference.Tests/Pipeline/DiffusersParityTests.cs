@@ -5,22 +5,34 @@ using Xunit.Abstractions;
 
 namespace Sana.Inference.Tests.Pipeline;
 
+/// <summary>The reference cases every parity test class runs.</summary>
+public static class ParityCases
+{
+    public static TheoryData<string> Cases => new(ReferenceCase.Names);
+}
+
+/// <summary>The portable transformer graph (standard ONNX) against diffusers.</summary>
+public sealed class PortableGraphParityTests(TinySanaPipelineFixture fixture, ITestOutputHelper output)
+    : DiffusersParityTests<TinySanaPipelineFixture>(fixture, output), IClassFixture<TinySanaPipelineFixture>;
+
 /// <summary>
 /// Our pipeline against what diffusers' SanaPipeline / SanaPAGPipeline produced from the same tiny model, prompts
-/// and seeds (tests/fixtures/tiny-sana/reference, recorded in float32 on the CPU). Tolerances: final images within
-/// a mean absolute difference of 0.02 and a maximum of 1 on the 0..255 scale (last-bit rounding of a few pixels);
-/// latents within 1e-4 absolute.
+/// and seeds (tests/fixtures/tiny-sana/reference, recorded in float32 on the CPU), for one transformer graph (the
+/// fixture's). Tolerances: final images within a mean absolute difference of 0.02 and a maximum of 1 on the 0..255
+/// scale (last-bit rounding of a few pixels); latents within 1e-4 absolute.
 /// </summary>
-public sealed class DiffusersParityTests(TinySanaPipelineFixture fixture, ITestOutputHelper output) : IClassFixture<TinySanaPipelineFixture>
+public abstract class DiffusersParityTests<TFixture>(TFixture fixture, ITestOutputHelper output)
+    where TFixture : ITinyPipelineFixture
 {
+    /// <summary>The pipeline under test, for the cases a derived class adds.</summary>
+    protected SanaPipeline Pipeline => fixture.Pipeline;
+
     private const double MaxMeanPixelDiff = 0.02;
     private const int MaxPixelDiff = 1;
     private const float MaxLatentDiff = 1e-4f;
 
-    public static TheoryData<string> Cases => new(ReferenceCase.Names);
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(ParityCases.Cases), MemberType = typeof(ParityCases))]
     public void Images_match_diffusers(string name)
     {
         var c = ReferenceCase.Get(name);
@@ -50,7 +62,7 @@ public sealed class DiffusersParityTests(TinySanaPipelineFixture fixture, ITestO
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(ParityCases.Cases), MemberType = typeof(ParityCases))]
     public void Final_latents_match_diffusers(string name)
     {
         var c = ReferenceCase.Get(name);
