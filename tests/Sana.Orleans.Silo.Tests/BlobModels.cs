@@ -16,7 +16,7 @@ public static class BlobModels
     public static readonly string[] TinyFiles =
     [
         "sana-model.json", "text_encoder/model.onnx", "tokenizer/tokenizer.json", "tokenizer/tokenizer.model",
-        "tokenizer/tokenizer_config.json", "transformer/model.onnx", "vae_decoder/model.onnx",
+        "tokenizer/tokenizer_config.json", "transformer/model.onnx", "transformer_kernels/model.onnx", "vae_decoder/model.onnx",
     ];
 
     /// <summary>A new container in Azurite, with the tiny model's files under "<paramref name="prefix"/>/".</summary>
