@@ -58,7 +58,7 @@ internal sealed partial class GpuWorkerGrain
                 try
                 {
                     var settings = ProbeRequest(pipeline.Model.PixelFactor).ToSettings();
-                    await Task.Run(() => pipeline.Generate(settings, [new ImageSeed(0, 0)], 1, null, cancellationToken), cancellationToken);
+                    await DeviceThread.Run(() => pipeline.Generate(settings, [new ImageSeed(0, 0)], 1, null, cancellationToken), cancellationToken);
                 }
                 finally
                 {

@@ -79,7 +79,7 @@ internal sealed partial class GpuWorkerGrain(
             LogChunkStarted(logger, GpuId, chunk.JobId, chunk.Images.Length, _executor!.MicroBatch);
             var executor = _executor!;
             var generating = Stopwatch.GetTimestamp();
-            var generated = await Task.Run(() => executor.GenerateChunk(chunk, cancellationToken), cancellationToken);
+            var generated = await DeviceThread.Run(() => executor.GenerateChunk(chunk, cancellationToken), cancellationToken);
             var gpuTime = Stopwatch.GetElapsedTime(generating);
 
             // The GPU is free: the next chunk (the job keeps Sana:Grains:ChunksInFlightPerGpu here) generates while
@@ -167,7 +167,7 @@ internal sealed partial class GpuWorkerGrain(
     }
 
     /// <summary>
-    /// Loads the model on the thread pool and, unless turned off (Sana:Grains:WarmUpOnLoad), warms it up at the
+    /// Loads the model on a thread of its own (<see cref="DeviceThread"/>) and, unless turned off (Sana:Grains:WarmUpOnLoad), warms it up at the
     /// worker's micro-batch (<see cref="ChunkExecutor.WarmUp"/>) before the GPU counts as loaded, so that neither
     /// the directory nor a job sees it before it runs at full speed. A failed warm-up is a failed load.
     /// </summary>
@@ -175,7 +175,7 @@ internal sealed partial class GpuWorkerGrain(
     {
         var config = _config;
         LogLoading(logger, GpuId, config.Device, config.ModelFolder);
-        return Task.Run(() =>
+        return DeviceThread.Run(() =>
         {
             var pipeline = pipelines.Create(config);
             if (pipeline.Model.TransformerGraph.Length > 0)
@@ -202,7 +202,7 @@ internal sealed partial class GpuWorkerGrain(
                 pipeline.Dispose();
                 throw;
             }
-        });
+        }, CancellationToken.None);
     }
 
     private ChunkExecutor EnsureExecutor(IImagePipeline pipeline)
