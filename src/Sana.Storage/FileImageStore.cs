@@ -28,7 +28,14 @@ public sealed partial class FileImageStore : IImageStore
         ImageKey.EnsureValidJobId(key.JobId);
         var path = PathOf(key);
         var folder = System.IO.Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(folder);
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (CannotHeal(e))
+        {
+            throw new ImageStoreAccessException($"cannot create the image folder {folder}: {e.Message}", e);
+        }
 
         // Hidden (leading dot) and unique, in the same folder so the rename is atomic on one file system.
         var temp = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}{TempSuffix}");
@@ -43,15 +50,34 @@ public sealed partial class FileImageStore : IImageStore
 
             File.Move(temp, path, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             TryDelete(temp);
+            if (CannotHeal(e))
+            {
+                throw new ImageStoreAccessException($"cannot write {path}: {e.Message}", e);
+            }
+
             throw;
         }
 
         LogSaved(key.JobId, key.Index, path, content.Length);
         return path;
     }
+
+    /// <summary>
+    /// File-system errors that waiting does not fix (read-only, not a folder, no permission, disk or quota full): the
+    /// save fails at once instead of being retried for the store's retry budget.
+    /// </summary>
+    private static bool CannotHeal(Exception e) => e is UnauthorizedAccessException
+        || (e is IOException && OperatingSystem.IsLinux() && e.HResult is ReadOnlyFileSystem or NotADirectory or NoSpaceLeft or QuotaExceeded or FileExists);
+
+    // Linux errno values, which .NET reports as an IOException's HResult.
+    private const int FileExists = 17;
+    private const int NotADirectory = 20;
+    private const int NoSpaceLeft = 28;
+    private const int ReadOnlyFileSystem = 30;
+    private const int QuotaExceeded = 122;
 
     public async Task<byte[]?> ReadAsync(string reference, CancellationToken cancellationToken)
     {

@@ -44,8 +44,41 @@ public sealed class ClusterCommandsTests : IDisposable
             (code, _, stderr) = SanaProcess.Run("generate", "--cluster", $"localhost:{gateway}", "--cluster-id", clusterId,
                 "-p", "a kite", "--width", "30", "--job-id", "bad");
             Assert.Equal(2, code);
-            Assert.Contains("width: 30 must be a multiple of 4", stderr, StringComparison.Ordinal);
+            Assert.Contains("--width: 30 must be a multiple of 4", stderr, StringComparison.Ordinal);
             Assert.False(Directory.Exists(Path.Combine(_store, "bad")));
+
+            // No size given: the model's native size, as in-process, and the header says which.
+            (code, _, stderr) = SanaProcess.Run("generate", "--cluster", $"localhost:{gateway}", "--cluster-id", clusterId,
+                "-p", "a kite", "--steps", "2", "--job-id", "native");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("1 image(s) 128x128", stderr, StringComparison.Ordinal);
+            var native = Directory.GetFiles(Path.Combine(_store, "native"), "*.png").Single();
+            Assert.Equal("128x128", Sana.Inference.Imaging.ImageEncoder.ReadPngText(File.ReadAllBytes(native))["size"]);
+
+            // Ctrl+C stops following a cluster's job but leaves it running; `sana cancel` stops it.
+            using (var follower = SanaProcess.Start("generate", "--cluster", $"localhost:{gateway}", "--cluster-id", clusterId,
+                "-p", "a kite", "-n", "2000", "--steps", "2", "--width", "32", "--height", "32", "--job-id", "left"))
+            {
+                follower.WaitForStdOutLines(2, TimeSpan.FromMinutes(2));
+                follower.Signal("INT");
+                Assert.Equal(130, follower.WaitForExit(TimeSpan.FromSeconds(20)));
+                Assert.Contains(follower.StdErr, l => l.StartsWith("sana: interrupted: stopped following job left at ", StringComparison.Ordinal)
+                    && l.Contains("`sana cancel --job-id left`", StringComparison.Ordinal));
+            }
+
+            var storedWhenLeft = Directory.GetFiles(Path.Combine(_store, "left"), "*.png").Length;
+            for (var wait = System.Diagnostics.Stopwatch.StartNew(); Directory.GetFiles(Path.Combine(_store, "left"), "*.png").Length == storedWhenLeft;)
+            {
+                Assert.True(wait.Elapsed < TimeSpan.FromSeconds(30), "the job went on after its follower left");
+                Thread.Sleep(100);
+            }
+
+            (code, _, stderr) = SanaProcess.Run("cancel", "--cluster", $"localhost:{gateway}", "--cluster-id", clusterId, "--job-id", "left");
+            Assert.True(code == 0, stderr);
+            Assert.Matches(@"^sana: job left is cancelled with \d+/2000 image\(s\) stored", stderr);
+            (code, _, stderr) = SanaProcess.Run("cancel", "--cluster", $"localhost:{gateway}", "--cluster-id", clusterId, "--job-id", "never-submitted");
+            Assert.Equal(2, code);
+            Assert.Contains("--job-id: no job 'never-submitted'", stderr, StringComparison.Ordinal);
         }
         finally
         {

@@ -21,6 +21,9 @@ internal static class SanaProcess
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Starts `sana` and hands it back running, its output captured line by line.</summary>
+    public static RunningSana Start(params string[] args) => new(Process.Start(StartInfo(args))!);
+
     /// <summary>
     /// Starts a long-running `sana` (a silo) and returns once a line of its output starts with
     /// <paramref name="readyPrefix"/>; the caller kills it. Fails with its output if it exits or stays silent.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Sana.Orleans.Silo.Security;
@@ -33,6 +34,7 @@ internal static class ClusterClient
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
                 return true;
             }));
+        builder.Services.AddSingleton<IHostLifetime, CommandLineLifetime>();
         return builder.Build();
     }
 }

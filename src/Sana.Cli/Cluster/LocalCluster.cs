@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -53,6 +54,7 @@ internal static class LocalCluster
         builder.Configuration.AddInMemoryCollection(settings);
         QuietConsoleLogging.Apply(builder.Logging, verbose);
         builder.AddSanaSiloCore();
+        builder.Services.AddSingleton<IHostLifetime, CommandLineLifetime>();
         return builder.Build();
     }
 

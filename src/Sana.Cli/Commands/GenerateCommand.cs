@@ -18,44 +18,63 @@ namespace Sana.Cli.Commands;
 /// </summary>
 internal static class GenerateCommand
 {
-    public static Command Create()
+    /// <summary>How long the in-process silo gets to stop after its job ended or was cancelled.</summary>
+    private static readonly TimeSpan SiloStopTimeout = TimeSpan.FromSeconds(10);
+
+    public static Command Create(Interrupts interrupts)
     {
         var options = new GenerateOptions();
-        var command = new Command("generate", "Generate images from a prompt as a job on a Sana cluster (in-process unless --cluster is given).");
+        var command = new Command("generate", "Generate images from a prompt as a job on a Sana cluster (in-process unless --cluster is given). Ctrl+C or SIGTERM cancels the in-process job (exit 130 or 143); with --cluster it stops following the job unless --cancel-on-interrupt is given; a second Ctrl+C exits at once.");
         options.AddTo(command);
-        command.SetAction((parse, cancellationToken) => RunAsync(options, parse, cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(options, parse, interrupts, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(GenerateOptions options, ParseResult parse, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(GenerateOptions options, ParseResult parse, Interrupts interrupts, CancellationToken cancellationToken)
     {
-        GenerateRequest request;
         try
         {
-            request = options.Read(parse);
+            var request = options.Read(parse);
+            var run = request.Cluster is null
+                ? await RunInProcessAsync(request, cancellationToken).ConfigureAwait(false)
+                : await RunOnClusterAsync(request, cancellationToken).ConfigureAwait(false);
+            return run switch
+            {
+                null => ExitCodes.Failure,
+                { Interrupted: true } => interrupts.ExitCode ?? ExitCodes.Interrupted,
+                { Status.State: JobState.Completed } => ExitCodes.Success,
+                _ => ExitCodes.Failure,
+            };
         }
-        catch (GenerationRequestException e)
+        catch (CommandLineException e)
         {
-            return BadInput(e.Message);
+            Console.Error.WriteLine($"sana generate: {e.Message}");
+            return ExitCodes.BadInput;
         }
-
-        return request.Cluster is null
-            ? await RunInProcessAsync(request, cancellationToken).ConfigureAwait(false)
-            : await RunOnClusterAsync(request, cancellationToken).ConfigureAwait(false);
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("sana: interrupted before the job was submitted; nothing stored");
+            return interrupts.ExitCode ?? ExitCodes.Interrupted;
+        }
     }
 
-    private static async Task<int> RunInProcessAsync(GenerateRequest request, CancellationToken cancellationToken)
+    private static async Task<JobRunResult?> RunInProcessAsync(GenerateRequest request, CancellationToken cancellationToken)
     {
         var modelPath = request.ModelPath ?? BundledModel.Path;
         ModelFolder folder;
         try
         {
-            // The cheap checks first, so a wrong path or manifest answers at once, before a silo starts.
+            // The cheap checks first, so a wrong path, manifest or output folder answers at once, before a silo starts.
             folder = ModelFolder.Load(modelPath);
         }
         catch (ModelFolderException e)
         {
-            return BadInput(e.Message);
+            throw new CommandLineException("--model", e.Message);
+        }
+
+        if (OutputFolder.WhyNotWritable(request.OutputFolder) is { } unwritable)
+        {
+            throw new CommandLineException("--out", unwritable);
         }
 
         var native = folder.Manifest.Transformer.SampleSize * folder.PixelFactor;
@@ -66,21 +85,23 @@ internal static class GenerateCommand
         {
             if (await WorkerFailureAsync(host).ConfigureAwait(false) is { } failure)
             {
-                return BadInput(failure);
+                throw new CommandLineException(failure);
             }
 
-            var header = $"sana: job {request.JobId}: {job.Count} image(s) {job.Width}x{job.Height}, seed {job.Seed}, on an in-process cluster ({string.Join(", ", host.Services.GetRequiredService<IGpuInventory>().Workers.Select(w => w.Device))}, model {folder.Name}); images under {Path.GetFullPath(Path.Combine(request.OutputFolder, request.JobId))}";
-            return await RunJobAsync(host.Services.GetRequiredService<ISanaClient>(), job, request.JobId, header, cancellationToken).ConfigureAwait(false);
+            var images = Path.GetFullPath(Path.Combine(request.OutputFolder, request.JobId));
+            var workers = host.Services.GetRequiredService<IGpuInventory>().Workers;
+            var header = $"sana: job {request.JobId}: {job.Count} image(s) {job.Width}x{job.Height}, seed {job.Seed}, on an in-process cluster ({string.Join(", ", workers.Select(w => w.Device))}, model {folder.Name}); images under {images}";
+            return await RunJobAsync(host.Services.GetRequiredService<ISanaClient>(), job, request.JobId, header, $"under {images}", OnInterrupt.CancelJob, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            using var stopping = new CancellationTokenSource(SiloStopTimeout);
+            await host.StopAsync(stopping.Token).ConfigureAwait(false);
         }
     }
 
-    private static async Task<int> RunOnClusterAsync(GenerateRequest request, CancellationToken cancellationToken)
+    private static async Task<JobRunResult?> RunOnClusterAsync(GenerateRequest request, CancellationToken cancellationToken)
     {
-        var job = request.Job with { Width = request.Width ?? request.Job.Width, Height = request.Height ?? request.Job.Height };
         IHost built;
         try
         {
@@ -88,7 +109,7 @@ internal static class GenerateCommand
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException e)
         {
-            return BadInput(string.Join("; ", e.Failures));
+            throw new CommandLineException(string.Join("; ", e.Failures));
         }
 
         using var host = built;
@@ -99,13 +120,17 @@ internal static class GenerateCommand
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Console.Error.WriteLine($"sana generate: cannot reach the cluster '{request.ClusterId}' at {request.Cluster}: {e.Message}");
-            return ExitCodes.Failure;
+            return null;
         }
 
         try
         {
+            var client = host.Services.GetRequiredService<ISanaClient>();
+            var native = await NativeSizeAsync(client, request.Job.Model, cancellationToken).ConfigureAwait(false);
+            var job = request.Job with { Width = request.Width ?? native ?? request.Job.Width, Height = request.Height ?? native ?? request.Job.Height };
             var header = $"sana: job {request.JobId}: {job.Count} image(s) {job.Width}x{job.Height}, seed {job.Seed}, on cluster '{request.ClusterId}'";
-            return await RunJobAsync(host.Services.GetRequiredService<ISanaClient>(), job, request.JobId, header, cancellationToken).ConfigureAwait(false);
+            var onInterrupt = request.CancelOnInterrupt ? OnInterrupt.CancelJob : OnInterrupt.LeaveRunning;
+            return await RunJobAsync(client, job, request.JobId, header, "in the cluster's image store", onInterrupt, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -113,24 +138,37 @@ internal static class GenerateCommand
         }
     }
 
-    private static async Task<int> RunJobAsync(ISanaClient client, ImageJobRequest job, string jobId, string header, CancellationToken cancellationToken)
+    private static async Task<JobRunResult?> RunJobAsync(
+        ISanaClient client, ImageJobRequest job, string jobId, string header, string where, OnInterrupt onInterrupt, CancellationToken cancellationToken)
     {
-        JobStatus status;
         try
         {
-            status = await new JobRunner(client, Console.Out, Console.Error).RunAsync(job, jobId, header, cancellationToken).ConfigureAwait(false);
+            return await JobRunner.OnConsole(client).RunAsync(job, jobId, header, where, onInterrupt, cancellationToken).ConfigureAwait(false);
         }
         catch (JobRequestException e)
         {
-            return BadInput(e.Message);
+            throw CommandLineException.FromField(e.Field, e.Message);
         }
         catch (ClusterBusyException e)
         {
             Console.Error.WriteLine($"sana generate: the cluster stayed {e.Message}");
-            return ExitCodes.Failure;
+            return null;
         }
+    }
 
-        return status.State == JobState.Completed ? ExitCodes.Success : ExitCodes.Failure;
+    /// <summary>
+    /// The native size of the model a job without a size runs on, as the cluster's ready workers report it: the model
+    /// the cluster would pick (the named one, else the first it serves by name), so that a size left out means the same
+    /// in-process and on a cluster. Null when no ready worker says.
+    /// </summary>
+    private static async Task<int?> NativeSizeAsync(ISanaClient client, string? model, CancellationToken cancellationToken)
+    {
+        var ready = (await client.ListGpusAsync(cancellationToken).ConfigureAwait(false))
+            .Where(g => g.Health == GpuHealth.Ready && g.NativeSize > 0)
+            .OrderBy(g => g.ModelName, StringComparer.Ordinal)
+            .ToArray();
+        var serving = model is null ? ready.FirstOrDefault() : ready.FirstOrDefault(g => string.Equals(g.ModelName, model, StringComparison.Ordinal));
+        return serving?.NativeSize;
     }
 
     /// <summary>Why no local worker serves, when none does (a model graph that does not load, a missing GPU).</summary>
@@ -151,11 +189,5 @@ internal static class GenerateCommand
         }
 
         return errors.Count == 0 ? "no worker to run on (no GPU found and CPU workers set to 0)" : string.Join("; ", errors);
-    }
-
-    private static int BadInput(string message)
-    {
-        Console.Error.WriteLine($"sana generate: {message}");
-        return ExitCodes.BadInput;
     }
 }

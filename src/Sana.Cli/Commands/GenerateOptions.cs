@@ -12,56 +12,51 @@ internal sealed class GenerateOptions
     public const int MaxCount = 100_000;
     public const int MaxBatchSize = 256;
 
-    public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = "What to draw.", Required = true };
+    public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = $"What to draw (up to {GenerationLimits.MaxPromptChars} characters).", Required = true };
     public Option<string> NegativePrompt { get; } = new("--negative-prompt") { Description = "What to steer away from (default: empty).", DefaultValueFactory = _ => "" };
-    public Option<int> Count { get; } = new("--count", "-n") { Description = "How many images; image i uses seed S+i.", DefaultValueFactory = _ => 1 };
-    public Option<ulong?> Seed { get; } = new("--seed") { Description = "64-bit seed of image 0 (default: random, printed)." };
-    public Option<int> Steps { get; } = new("--steps") { Description = "Denoising steps.", DefaultValueFactory = _ => 20 };
-    public Option<double> GuidanceScale { get; } = new("--guidance-scale") { Description = "Classifier-free guidance; 1 turns it off.", DefaultValueFactory = _ => 4.5 };
-    public Option<double> PagScale { get; } = new("--pag-scale") { Description = "Perturbed-attention guidance; 0 turns it off.", DefaultValueFactory = _ => 0.0 };
+    public Option<int> Count { get; } = NumberOptions.Whole("--count", 1, MaxCount, 1, "How many images; image i uses seed S+i", "-n");
+    public Option<ulong?> Seed { get; } = NumberOptions.OptionalWhole("--seed", ulong.MinValue, ulong.MaxValue, "64-bit seed of image 0 (default: random, printed)");
+    public Option<int> Steps { get; } = NumberOptions.Whole("--steps", 1, GenerationLimits.MaxSteps, 20, "Denoising steps");
+    public Option<double> GuidanceScale { get; } = NumberOptions.Real("--guidance-scale", 4.5, $"Classifier-free guidance, 0..{GenerationLimits.MaxGuidanceScale}; 1 turns it off (default 4.5).");
+    public Option<double> PagScale { get; } = NumberOptions.Real("--pag-scale", 0.0, $"Perturbed-attention guidance, 0..{GenerationLimits.MaxPagScale}; 0 turns it off (default 0).");
     public Option<string> PagLayers { get; } = new("--pag-layers") { Description = "Comma-separated transformer block indices for PAG (diffusers' transformer_blocks.N).", DefaultValueFactory = _ => "0" };
-    public Option<int?> Width { get; } = new("--width") { Description = "Image width in pixels, a multiple of the model's pixel factor (default: the model's native size)." };
-    public Option<int?> Height { get; } = new("--height") { Description = "Image height in pixels (default: the model's native size)." };
+    public Option<int?> Width { get; } = NumberOptions.OptionalWhole("--width", 1, GenerationLimits.MaxSide, "Image width in pixels, a multiple of the model's pixel factor (32 for Sana, 4 for the tiny model); default: the model's native size");
+    public Option<int?> Height { get; } = NumberOptions.OptionalWhole("--height", 1, GenerationLimits.MaxSide, "Image height in pixels, a multiple of the model's pixel factor; default: the model's native size");
     public Option<string> Scheduler { get; } = new("--scheduler") { Description = "dpm (DPM-Solver++, the hub default) or euler (flow-match Euler).", DefaultValueFactory = _ => "dpm" };
     public Option<string?> Model { get; } = new("--model") { Description = "Model folder made by tools/export/export_sana.py (default: the bundled tiny model)." };
-    public Option<string> Out { get; } = new("--out", "-o") { Description = "Output folder of the in-process cluster's image store: images land in OUT/JOB-ID/.", DefaultValueFactory = _ => "out" };
+    public Option<string> Out { get; } = new("--out", "-o") { Description = "Output folder of the in-process cluster's image store: images land in OUT/JOB-ID/ (checked writable before the job starts).", DefaultValueFactory = _ => "out" };
     public Option<string> Device { get; } = new("--device") { Description = "Workers of the in-process cluster: auto (every NVIDIA GPU, else the CPU), cpu, cuda:N, or a comma list.", DefaultValueFactory = _ => "auto" };
-    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per transformer call on each worker (micro-batch); 0 sizes it from free GPU memory.", DefaultValueFactory = _ => 1 };
+    public Option<int> BatchSize { get; } = NumberOptions.Whole("--batch-size", 0, MaxBatchSize, 1, "Images per transformer call on each worker (micro-batch); 0 sizes it from free GPU memory");
     public Option<string?> Cluster { get; } = new("--cluster") { Description = "Submit to a running cluster: localhost[:PORT,...], an Azure Storage connection string or a table endpoint URI. Without it, an in-process cluster runs the job." };
     public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "The cluster id to join with --cluster.", DefaultValueFactory = _ => "sana" };
+    public Option<bool> CancelOnInterrupt { get; } = new("--cancel-on-interrupt") { Description = "With --cluster: Ctrl+C cancels the job on the cluster. Without this flag Ctrl+C only stops following it (the job goes on; `sana cancel` stops it). The in-process cluster's job is always cancelled." };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Show the cluster's warnings and errors as they happen." };
     public Option<string[]> CudaOptions { get; } = new("--cuda-option") { Description = "A CUDA provider option KEY=VALUE for the in-process cluster's GPU workers, on top of ours (repeatable), e.g. prefer_nhwc=0. A running cluster's silos take Sana:Workers:CudaProviderOptions instead." };
     public Option<string> TransformerGraph { get; } = new("--transformer-graph") { Description = "The in-process cluster's transformer graph: auto (the model folder's kernels graph on CUDA when the kernel library loads), portable or kernels.", DefaultValueFactory = _ => "auto" };
-    public Option<string?> JobId { get; } = new("--job-id") { Description = "Job id (letters, digits, '-', '_'); submitting the same id again does not run the job twice. Default: a new id." };
+    public Option<string?> JobId { get; } = new("--job-id") { Description = "Job id: 1..128 of A-Z, a-z, 0-9, '-', '_', '.' (not starting with '.'); submitting the same id again does not run the job twice. Default: a new id." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, JobId, Verbose, CudaOptions, TransformerGraph })
+        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, CancelOnInterrupt, JobId, Verbose, CudaOptions, TransformerGraph })
         {
             command.Options.Add(option);
         }
     }
 
-    /// <summary>Checks what can be checked without the model; throws <see cref="GenerationRequestException"/>.</summary>
+    /// <summary>
+    /// Checks what can be checked without the model (the numbers' ranges are their parsers'); throws
+    /// <see cref="CommandLineException"/>.
+    /// </summary>
     public GenerateRequest Read(ParseResult parse)
     {
         var count = parse.GetValue(Count);
-        if (count is < 1 or > MaxCount)
-        {
-            throw new GenerationRequestException("count", string.Create(CultureInfo.InvariantCulture, $"{count} is outside 1..{MaxCount}"));
-        }
-
         var batch = parse.GetValue(BatchSize);
-        if (batch is < 0 or > MaxBatchSize)
-        {
-            throw new GenerationRequestException("batch-size", string.Create(CultureInfo.InvariantCulture, $"{batch} is outside 0..{MaxBatchSize}"));
-        }
 
         var sampler = parse.GetValue(Scheduler)?.Trim().ToLowerInvariant() switch
         {
             "dpm" or "dpm++" or "dpmsolver" => JobSampler.DpmSolver,
             "euler" => JobSampler.Euler,
-            var other => throw new GenerationRequestException("scheduler", $"'{other}' is not dpm or euler"),
+            var other => throw new CommandLineException("--scheduler", $"'{other}' is not dpm or euler"),
         };
 
         var devices = parse.GetValue(Device) ?? "auto";
@@ -77,7 +72,7 @@ internal sealed class GenerateOptions
         }
         catch (FormatException e)
         {
-            throw new GenerationRequestException(e.Message);
+            throw new CommandLineException("--" + e.Message);
         }
 
         var cluster = parse.GetValue(Cluster);
@@ -89,7 +84,7 @@ internal sealed class GenerateOptions
             }
             catch (FormatException e)
             {
-                throw new GenerationRequestException(e.Message);
+                throw new CommandLineException("--" + e.Message);
             }
         }
 
@@ -97,25 +92,25 @@ internal sealed class GenerateOptions
         TransformerGraphPreference transformerGraph;
         try
         {
-            transformerGraph = TransformerGraphPreferences.Parse(parse.GetValue(TransformerGraph) ?? "auto", "transformer-graph");
-            cudaOptions = CudaProviderSettings.Parse(parse.GetValue(CudaOptions) ?? [], "cuda-option");
+            transformerGraph = TransformerGraphPreferences.Parse(parse.GetValue(TransformerGraph) ?? "auto", "--transformer-graph");
+            cudaOptions = CudaProviderSettings.Parse(parse.GetValue(CudaOptions) ?? [], "--cuda-option");
             // "auto" may find GPUs; only an explicit CPU worker is sure to have none
             CudaProviderSettings.RequireCudaDevice(cudaOptions,
-                !string.Equals(devices.Trim(), "cpu", StringComparison.OrdinalIgnoreCase), devices.Trim(), "cuda-option");
+                !string.Equals(devices.Trim(), "cpu", StringComparison.OrdinalIgnoreCase), devices.Trim(), "--cuda-option");
         }
         catch (FormatException e)
         {
-            throw new GenerationRequestException(e.Message);
+            throw new CommandLineException(e.Message);
         }
 
         if (cudaOptions.Count > 0 && cluster is not null)
         {
-            throw new GenerationRequestException("cuda-option", "only for the in-process cluster (a running cluster's silos take Sana:Workers:CudaProviderOptions)");
+            throw new CommandLineException("--cuda-option", "only for the in-process cluster (a running cluster's silos take Sana:Workers:CudaProviderOptions)");
         }
 
         if (transformerGraph != TransformerGraphPreference.Auto && cluster is not null)
         {
-            throw new GenerationRequestException("transformer-graph", "only for the in-process cluster (a running cluster's silos take Sana:Workers:TransformerGraph)");
+            throw new CommandLineException("--transformer-graph", "only for the in-process cluster (a running cluster's silos take Sana:Workers:TransformerGraph)");
         }
 
         var job = new ImageJobRequest
@@ -136,6 +131,7 @@ internal sealed class GenerateOptions
         {
             CudaProviderOptions = cudaOptions,
             TransformerGraph = transformerGraph,
+            CancelOnInterrupt = parse.GetValue(CancelOnInterrupt),
         };
     }
 
@@ -147,7 +143,7 @@ internal sealed class GenerateOptions
             var digits = part.StartsWith("transformer_blocks.", StringComparison.Ordinal) ? part["transformer_blocks.".Length..] : part;
             if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var layer))
             {
-                throw new GenerationRequestException("pag-layers", $"'{part}' is not a block index (e.g. 0,8 or transformer_blocks.8)");
+                throw new CommandLineException("--pag-layers", $"'{part}' is not a block index (e.g. 0,8 or transformer_blocks.8)");
             }
 
             layers.Add(layer);
@@ -179,4 +175,7 @@ internal sealed record GenerateRequest(
 
     /// <summary>The in-process cluster's transformer graph (--transformer-graph).</summary>
     public TransformerGraphPreference TransformerGraph { get; init; } = TransformerGraphPreference.Auto;
+
+    /// <summary>Whether Ctrl+C cancels a running cluster's job instead of leaving it running (--cancel-on-interrupt).</summary>
+    public bool CancelOnInterrupt { get; init; }
 }

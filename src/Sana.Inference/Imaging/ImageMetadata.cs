@@ -46,7 +46,12 @@ public sealed record ImageMetadata(
         yield return new("steps", Steps.ToString(inv));
         yield return new("guidance_scale", GuidanceScale.ToString("R", inv));
         yield return new("pag_scale", PagScale.ToString("R", inv));
-        yield return new("pag_layers", string.Join(",", PagLayers.Select(l => l.ToString(inv))));
+        if (PagScale > 0)
+        {
+            // Only with PAG on: with it off the layers played no part in the image.
+            yield return new("pag_layers", string.Join(",", PagLayers.Select(l => l.ToString(inv))));
+        }
+
         yield return new("scheduler", Scheduler);
         yield return new("size", string.Create(inv, $"{Width}x{Height}"));
         yield return new("model", Model);

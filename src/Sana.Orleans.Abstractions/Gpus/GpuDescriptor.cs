@@ -67,4 +67,7 @@ public sealed record GpuWorkerStatus(
 
     /// <summary>Device memory free (GPU), or memory available to this process (CPU worker); -1 when unknown.</summary>
     [Id(15)] public long DeviceMemoryFreeBytes { get; init; } = -1;
+
+    /// <summary>The side in pixels the loaded model was trained at (a request's default size); 0 before it loads.</summary>
+    [Id(16)] public int NativeSize { get; init; }
 }

@@ -130,7 +130,10 @@ internal sealed partial class GpuWorkerGrain(
             Process.GetCurrentProcess().WorkingSet64,
             health,
             _health.Reason ?? _health.LastError,
-            silo.Name));
+            silo.Name)
+        {
+            NativeSize = loaded?.Model.NativeSize ?? 0,
+        });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -32,6 +32,10 @@ public sealed class ImageEncoderTests
         Assert.Equal("dpm", text["scheduler"]);
         Assert.Equal("4x2", text["size"]);
         Assert.Equal("tiny-sana", text["model"]);
+
+        var withoutPag = ImageEncoder.ReadPngText(ImageEncoder.Encode(Image, ImageMetadata.From(Settings with { PagScale = 0 }, Image, "tiny-sana")));
+        Assert.Equal("0", withoutPag["pag_scale"]);
+        Assert.False(withoutPag.ContainsKey("pag_layers"), "PAG's layers are recorded only when PAG is on");
     }
 
     [Fact]

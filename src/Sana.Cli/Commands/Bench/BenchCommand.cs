@@ -33,7 +33,7 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed Generate calls per batch size.", DefaultValueFactory = _ => 3 };
         var prompt = new Option<string>("--prompt") { Description = "Prompt; each call appends its own suffix so the prompt cache never answers.", DefaultValueFactory = _ => "a photograph of an astronaut riding a horse on the moon" };
         var output = new Option<string>("--out", "-o") { Description = "JSON results file; a Markdown table is written beside it (.md).", DefaultValueFactory = _ => "bench.json" };
-        var peak = new Option<double>("--peak-tflops") { Description = "Dense rate of the device in TFLOP/s, for the utilisation column (H200 bf16, measured: 790).", DefaultValueFactory = _ => 790 };
+        var peak = new Option<double?>("--peak-tflops") { Description = "Dense rate of the device in TFLOP/s for the utilisation column (default: the measured bf16 rate of an H100 or H200; on other devices, the CPU included, no utilisation unless given)." };
         var sampleMs = new Option<int>("--memory-sample-ms") { Description = "nvidia-smi sampling interval for peak device memory.", DefaultValueFactory = _ => 100 };
         var label = new Option<string?>("--label") { Description = "Free text stored in the results (e.g. the dtype or the commit)." };
         var cudaOptions = new Option<string[]>("--cuda-option") { Description = "A CUDA provider option KEY=VALUE on top of ours (repeatable), e.g. prefer_nhwc=1: to measure a setting before it becomes a default." };
@@ -157,16 +157,18 @@ internal static class BenchCommand
 
         using (pipeline)
         {
+            var environment = BenchEnvironment.Read(request.Device);
+            var peakTflops = request.PeakTflops ?? DenseRates.TflopsOf(environment.GpuName);
             var report = new BenchReport
             {
                 Tool = "sana bench",
                 Label = request.Label,
                 Model = new BenchModel(folder.Name, folder.Root, folder.Manifest.TextEncoder.Dtype, folder.Manifest.Transformer.Dtype, folder.Manifest.VaeDecoder.Dtype, folder.Manifest.Transformer.NumLayers, shape?.Hidden),
                 Device = request.Device.ToString(),
-                Environment = BenchEnvironment.Read(request.Device),
+                Environment = environment,
                 Settings = new BenchSettings(settings.Width, settings.Height, settings.Steps, settings.GuidanceScale, "dpm", request.Warmup, request.Repeats, request.Prompt),
                 LoadSeconds = load.Elapsed.TotalSeconds,
-                Flops = flops is null ? null : new BenchFlops(flops.Value.PerForward, flops.Value.PerImage, request.PeakTflops,
+                Flops = flops is null ? null : new BenchFlops(flops.Value.PerForward, flops.Value.PerImage, peakTflops,
                     "transformer only, from the manifest's dimensions (linear layers, attention, GLUMBConv; mlp_ratio 2.5), x steps x guidance branches; text encoder and VAE decode not counted"),
                 TimingMethod = "wall clock around each Generate call (one micro-batch = the batch size); split from the pipeline's progress reports: steps = last step report - first + one median step (at most the first report's time); text encoder (+ noise, inputs) = first step report - start - that step; decode (+ RGB conversion) = final report - last step report",
                 BaselineMemoryMib = baselineMemory,
@@ -223,7 +225,7 @@ internal static class BenchCommand
                     continue;
                 }
 
-                var result = BenchResult.From(batch, runs, warmupSeconds, memory?.TakePeak(), baselineMemory, flops?.PerImage, request.PeakTflops);
+                var result = BenchResult.From(batch, runs, warmupSeconds, memory?.TakePeak(), baselineMemory, flops?.PerImage, peakTflops);
                 report.Results.Add(result);
                 Console.Error.WriteLine(string.Create(inv,
                     $"sana bench: batch {batch}: {result.ImagesPerSecond:F3} images/s ({result.MeanSeconds:F3}s per call, text {result.TextEncoderSeconds:F3}s, steps {result.TransformerSeconds:F3}s = {result.StepSeconds * 1000:F1} ms/step, decode {result.VaeDecodeSeconds:F3}s), peak {result.PeakMemoryMib?.ToString(inv) ?? "n/a"} MiB, utilisation {result.UtilisationPercent?.ToString("F1", inv) ?? "n/a"}%"));

@@ -13,7 +13,7 @@ internal sealed record BenchModel(string Name, string Folder, string TextEncoder
 internal sealed record BenchSettings(int Width, int Height, int Steps, double GuidanceScale, string Scheduler, int Warmup, int Repeats, string Prompt);
 
 /// <summary>The FLOP count the utilisation column divides by, and the device rate it is measured against.</summary>
-internal sealed record BenchFlops(double PerForwardPerImage, double PerImage, double PeakTflops, string Note);
+internal sealed record BenchFlops(double PerForwardPerImage, double PerImage, double? PeakTflops, string Note);
 
 /// <summary>One batch size: the timed calls and their means; Error is set (and the rest empty) when it failed.</summary>
 internal sealed record BenchResult
@@ -39,7 +39,7 @@ internal sealed record BenchResult
 
     public static BenchResult Failed(int batch, string error, long? peak) => new() { BatchSize = batch, Error = error, PeakMemoryMib = peak };
 
-    public static BenchResult From(int batch, List<BenchRun> runs, List<double> warmup, long? peak, long? baseline, double? flopsPerImage, double peakTflops)
+    public static BenchResult From(int batch, List<BenchRun> runs, List<double> warmup, long? peak, long? baseline, double? flopsPerImage, double? peakTflops)
     {
         var mean = runs.Average(r => r.TotalSeconds);
         var ips = batch / mean;
@@ -56,7 +56,7 @@ internal sealed record BenchResult
             VaeDecodeSeconds = Mean(runs, r => r.VaeDecodeSeconds),
             PeakMemoryMib = peak,
             PeakMemoryAboveBaselineMib = peak is { } p && baseline is { } b ? p - b : null,
-            UtilisationPercent = flopsPerImage is { } f && peakTflops > 0 ? 100 * ips * f / (peakTflops * 1e12) : null,
+            UtilisationPercent = flopsPerImage is { } f && peakTflops is > 0 and var rate ? 100 * ips * f / (rate * 1e12) : null,
             WarmupSeconds = warmup,
             Runs = runs,
         };
@@ -122,7 +122,7 @@ internal sealed record BenchReport
         if (Flops is { } f)
         {
             sb.AppendLine();
-            sb.Append(inv, $"Utilisation: transformer FLOPs per image {f.PerImage / 1e12:F1} TFLOP ({f.PerForwardPerImage / 1e12:F3} TFLOP per forward per image; {f.Note}) x images/s over {f.PeakTflops} TFLOP/s.").AppendLine();
+            sb.Append(inv, $"Utilisation: transformer FLOPs per image {f.PerImage / 1e12:F1} TFLOP ({f.PerForwardPerImage / 1e12:F3} TFLOP per forward per image; {f.Note}) x images/s over {(f.PeakTflops is { } rate ? $"{rate} TFLOP/s" : "the device's dense rate, unknown here (--peak-tflops gives it)")}.").AppendLine();
         }
 
         if (TransformerGraph is not null)

@@ -15,7 +15,7 @@ internal sealed record BenchRequest(
     int Repeats,
     string Prompt,
     string OutputPath,
-    double PeakTflops,
+    double? PeakTflops,
     int SampleMs,
     string? Label,
     IReadOnlyDictionary<string, string> CudaOptions,
