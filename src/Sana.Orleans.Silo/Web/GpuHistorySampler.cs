@@ -44,7 +44,10 @@ public sealed partial class GpuHistorySampler(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!await WaitForStartedAsync(stoppingToken).ConfigureAwait(false))
+        // Sampling ends as soon as the host begins to stop: this service stops after the silo, and a round against a
+        // silo that is leaving would only log a failure at every shutdown.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
+        if (!await WaitForStartedAsync(stopping.Token).ConfigureAwait(false))
         {
             return;
         }
@@ -54,11 +57,11 @@ public sealed partial class GpuHistorySampler(
         {
             do
             {
-                await SampleAsync(stoppingToken).ConfigureAwait(false);
+                await SampleAsync(stopping.Token).ConfigureAwait(false);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+            while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false));
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.Token.IsCancellationRequested)
         {
         }
     }
