@@ -39,6 +39,11 @@ public static class SanaSiloHostingExtensions
             SiloMetrics.Add(builder.Services, silo);
         }
 
+        if (silo.GpuPageEnabled)
+        {
+            GpuPage.AddServices(builder.Services, silo.GpuHistory);
+        }
+
         builder.AddSanaSiloCore(siloBuilder =>
         {
             if (silo.DashboardEnabled)
@@ -71,7 +76,8 @@ public static class SanaSiloHostingExtensions
 
     /// <summary>
     /// Maps <c>/health</c> and, when enabled, the dashboard under <c>Sana:Silo:DashboardPath</c>, the Prometheus endpoint
-    /// (<c>Sana:Silo:MetricsPath</c>) and the GPU page (<c>/gpus</c>, <c>/api/gpus</c>), all behind the access check.
+    /// (<c>Sana:Silo:MetricsPath</c>) and the GPU page (<c>/gpus</c>, <c>/api/gpus</c>, <c>/api/gpus/history</c>), all behind
+    /// the access check.
     /// </summary>
     public static WebApplication MapSanaSilo(this WebApplication app)
     {

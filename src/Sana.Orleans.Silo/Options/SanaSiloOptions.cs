@@ -63,6 +63,9 @@ public sealed class SanaSiloOptions
     /// <summary>Serve the live GPU page (/gpus) and its JSON (/api/gpus): every GPU grain of the cluster with its load.</summary>
     public bool GpuPageEnabled { get; set; } = true;
 
+    /// <summary>How often the GPU page's charts are sampled and how far back they reach.</summary>
+    public GpuHistoryOptions GpuHistory { get; set; } = new();
+
     /// <summary>
     /// Who may use the HTTP surface (dashboard, metrics, GPU page, health). Required when <see cref="HttpAddress"/> is
     /// not a loopback address: the silo refuses to start with an open admin port on the network.

@@ -55,6 +55,11 @@ public sealed class SanaSiloOptionsValidator : IValidateOptions<SanaSiloOptions>
                 problems.Add($"{P}MetricsPath: '{o.MetricsPath}' must start with '/'");
             }
 
+            if (o.GpuPageEnabled)
+            {
+                problems.AddRange(o.GpuHistory.Problems(P + "GpuHistory:"));
+            }
+
             problems.AddRange(o.HttpAccess.Problems(P + "HttpAccess:"));
             if (IPAddress.TryParse(o.HttpAddress, out var address) && !IPAddress.IsLoopback(address) && !o.HttpAccess.IsProtected)
             {

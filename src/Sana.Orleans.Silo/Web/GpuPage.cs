@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sana.Orleans.Client;
 using Sana.Orleans.Gpus;
@@ -14,12 +16,15 @@ public sealed record GpuPageSnapshot(string Silo, DateTimeOffset At, IReadOnlyLi
 /// <summary>
 /// The live GPU page: /gpus is a self-contained HTML page (no external scripts or styles) whose small script polls
 /// /api/gpus, which lists every GPU the cluster's directory knows (<see cref="ISanaClient.ListGpusAsync"/>) with its
-/// health, busy state and fraction, queue, images/s, images done and device memory.
+/// health, busy state and fraction, queue, images/s, images done and device memory. Under the table it draws a chart
+/// per GPU of images/s and busy share over the last minutes, from /api/gpus/history (<see cref="GpuHistory"/>, filled
+/// by <see cref="GpuHistorySampler"/>), which it polls once per sample interval rather than every second.
 /// </summary>
 public static class GpuPage
 {
     public const string PagePath = "/gpus";
     public const string ApiPath = "/api/gpus";
+    public const string HistoryApiPath = "/api/gpus/history";
 
     private static readonly Lazy<string> Html = new(() =>
     {
@@ -29,6 +34,16 @@ public static class GpuPage
         return reader.ReadToEnd();
     });
 
+    /// <summary>The history behind the page's charts and its sampler; only a silo that serves the page needs them.</summary>
+    public static void AddServices(IServiceCollection services, GpuHistoryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new GpuHistory(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<GpuHistorySampler>();
+    }
+
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -37,6 +52,12 @@ public static class GpuPage
         {
             var gpus = await sana.ListGpusAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = new GpuPageSnapshot(silo.Value.Name, time.GetUtcNow(), [.. gpus.OrderBy(g => g.GpuId, StringComparer.Ordinal)]);
+            return Results.Json(snapshot, SiloHealthReport.JsonOptions);
+        });
+        app.MapGet(HistoryApiPath, (GpuHistory history, IOptions<SanaSiloOptions> silo, TimeProvider time) =>
+        {
+            var snapshot = new GpuHistorySnapshot(silo.Value.Name, time.GetUtcNow(), history.SampleInterval.TotalSeconds,
+                history.Window.TotalSeconds, history.Read());
             return Results.Json(snapshot, SiloHealthReport.JsonOptions);
         });
     }
