@@ -32,8 +32,9 @@ public sealed partial class FileImageStore : IImageStore
         {
             Directory.CreateDirectory(folder);
         }
-        catch (Exception e) when (CannotHeal(e))
+        catch (Exception e) when (CannotHeal(e) || e is DirectoryNotFoundException)
         {
+            // CreateDirectory makes every missing parent, so "not found" means a part of the path is a file.
             throw new ImageStoreAccessException($"cannot create the image folder {folder}: {e.Message}", e);
         }
 

@@ -36,7 +36,7 @@ public sealed class HttpAccessTests
         }, configureHost: h => h.Logging.AddProvider(logs));
         using var http = new HttpClient { BaseAddress = silo.HttpAddress };
 
-        foreach (var path in new[] { "/metrics", "/gpus", "/api/gpus", "/health", "/dashboard/" })
+        foreach (var path in new[] { "/metrics", "/gpus", "/api/gpus", "/api/gpus/history", "/health", "/dashboard/" })
         {
             using var anonymous = await http.GetAsync(new Uri(path, UriKind.Relative));
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);

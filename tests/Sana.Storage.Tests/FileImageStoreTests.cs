@@ -119,4 +119,20 @@ public sealed class FileImageStoreTests : IDisposable
         await Assert.ThrowsAsync<ArgumentException>(() => _store.ReadAsync("/etc/passwd", default));
         await Assert.ThrowsAsync<ArgumentException>(() => _store.ReadAsync("../outside.png", default));
     }
+
+    [Fact]
+    public async Task A_folder_that_cannot_be_written_is_refused_at_once_with_the_reason()
+    {
+        using var readOnly = new Sana.TestSupport.ReadOnlyFolder();
+        var store = new FileImageStore(readOnly.Path, NullLogger<FileImageStore>.Instance);
+        var e = await Assert.ThrowsAsync<ImageStoreAccessException>(() => store.SaveAsync(new ImageKey("job", 0, 1), new byte[] { 1 }, default));
+        Assert.Contains("Read-only file system", e.Message, StringComparison.Ordinal);
+
+        var file = Path.Combine(_root, "a-file");
+        await File.WriteAllTextAsync(file, "x");
+        var underFile = new FileImageStore(file, NullLogger<FileImageStore>.Instance);
+        e = await Assert.ThrowsAsync<ImageStoreAccessException>(() => underFile.SaveAsync(new ImageKey("job", 0, 1), new byte[] { 1 }, default));
+        Assert.Contains("cannot create the image folder", e.Message, StringComparison.Ordinal);
+        Assert.Equal("x", await File.ReadAllTextAsync(file));
+    }
 }
