@@ -43,6 +43,10 @@ public static class SanaSiloBuilderExtensions
         builder.Services.TryAddSingleton<IImagePipelineFactory, SanaPipelineFactory>();
         builder.Services.TryAddSingleton<IImageFileEncoder, PngImageFileEncoder>();
         builder.Services.AddMetrics();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<IChunkFaultGate>(sp => sp.GetRequiredService<IOptions<SanaGrainsOptions>>().Value.FaultGateDirectory is { Length: > 0 } folder
+            ? new FileChunkFaultGate(folder)
+            : NoChunkFaultGate.Off);
         builder.Services.TryAddSingleton<LocalGpuLoads>();
         builder.Services.TryAddSingleton<SanaMetrics>();
         builder.Services.TryAddSingleton<IDeviceMemoryProbe, ProcessMemoryProbe>();

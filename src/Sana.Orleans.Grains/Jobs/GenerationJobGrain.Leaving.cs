@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Telemetry;
@@ -36,7 +35,7 @@ internal sealed partial class GenerationJobGrain
     {
         if (State.State is JobState.Completed or JobState.Failed or JobState.Cancelled && State.SubmittedAt is { } submitted)
         {
-            ServiceProvider.GetRequiredService<SanaMetrics>().JobEnded(State.State, (State.FinishedAt ?? _time.GetUtcNow()) - submitted);
+            _metrics.JobEnded(State.State, (State.FinishedAt ?? _time.GetUtcNow()) - submitted);
         }
     }
 

@@ -25,7 +25,7 @@ internal sealed partial class GenerationJobGrain
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var request = State.Request!;
-        var dispatcher = _dispatcher = new ChunkDispatcher(request.Count, State.Images.Select(i => i.Index));
+        var dispatcher = _dispatcher = new ChunkDispatcher(request.Count, State.Images.Select(i => i.Index), _time);
         var inFlight = new Dictionary<Task<ChunkResult>, (GpuDescriptor Gpu, GpuLane Lane)>();
         var failuresByGpu = new Dictionary<string, int>(StringComparer.Ordinal);
         var rotation = DispatchRotation.Of(JobId);
@@ -107,7 +107,7 @@ internal sealed partial class GenerationJobGrain
                     continue; // an unhealthy GPU: skipped until its probe is due, not counted as this job's failure
                 }
 
-                if (outcome == ChunkOutcome.Failed)
+                if (outcome is ChunkOutcome.Failed or ChunkOutcome.Cancelled or ChunkOutcome.BadRequest)
                 {
                     failuresByGpu[from.GpuId] = failuresByGpu.GetValueOrDefault(from.GpuId) + 1;
                 }
@@ -175,35 +175,29 @@ internal sealed partial class GenerationJobGrain
         {
             result = await call;
         }
-        catch (JobRequestException e)
-        {
-            dispatcher.Fail(lane);
-            await FailAsync(e.Message);
-            return ChunkOutcome.Failed;
-        }
-        catch (GpuLeavingException)
-        {
-            dispatcher.Fail(lane); // handed back by a stopping silo: the images wait again at once, no failure
-            OnHandedBack(gpu.GpuId);
-            return ChunkOutcome.HandedBack;
-        }
-        catch (OperationCanceledException)
-        {
-            dispatcher.Fail(lane);
-            return ChunkOutcome.Failed;
-        }
-        catch (GpuUnavailableException e)
-        {
-            dispatcher.Fail(lane);
-            _unavailableUntil[gpu.GpuId] = _time.GetUtcNow() + (e.RetryAfter > MinUnavailable ? e.RetryAfter : MinUnavailable);
-            LogGpuUnavailable(_logger, JobId, gpu.GpuId, e.Message);
-            return ChunkOutcome.GpuUnavailable;
-        }
         catch (Exception e)
         {
             dispatcher.Fail(lane);
-            LogChunkFailed(_logger, e, JobId, gpu.GpuId);
-            return e is ImageStoreUnavailableException ? ChunkOutcome.StoreUnavailable : ChunkOutcome.Failed;
+            var outcome = ChunkOutcomes.Of(e);
+            switch (outcome)
+            {
+                case ChunkOutcome.BadRequest:
+                    await FailAsync(e.Message);
+                    break;
+                case ChunkOutcome.HandedBack:
+                    OnHandedBack(gpu.GpuId); // a stopping silo's chunk: the images wait again at once, no failure
+                    break;
+                case ChunkOutcome.GpuUnavailable:
+                    var retryAfter = ((GpuUnavailableException)e).RetryAfter;
+                    _unavailableUntil[gpu.GpuId] = _time.GetUtcNow() + (retryAfter > MinUnavailable ? retryAfter : MinUnavailable);
+                    LogGpuUnavailable(_logger, JobId, gpu.GpuId, e.Message);
+                    break;
+                case ChunkOutcome.StoreUnavailable or ChunkOutcome.Failed:
+                    LogChunkFailed(_logger, e, JobId, gpu.GpuId);
+                    break;
+            }
+
+            return outcome;
         }
 
         var byIndex = result.Images.ToDictionary(i => i.Index);

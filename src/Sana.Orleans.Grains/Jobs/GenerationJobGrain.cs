@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sana.Orleans.Gpus;
+using Sana.Orleans.Grains.Telemetry;
 using Sana.Orleans.Jobs;
 
 namespace Sana.Orleans.Grains.Jobs;
@@ -22,6 +23,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
     private readonly TimeProvider _time;
     private readonly ILogger<GenerationJobGrain> _logger;
     private readonly IClusterMembershipService _membership;
+    private readonly SanaMetrics _metrics;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _cancel; // one per run; cancelled, never disposed (grain lifetime)
     private Task? _run;
@@ -35,12 +37,15 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
         IGrainContext context,
         IOptions<SanaGrainsOptions> options,
         IClusterMembershipService membership,
+        SanaMetrics metrics,
+        TimeProvider time,
         ILogger<GenerationJobGrain> logger)
     {
         _membership = membership;
+        _metrics = metrics;
         _options = options.Value;
         _state = states.Create<JobGrainState>(context, new JobStateConfiguration("job", _options.JobStorageName));
-        _time = TimeProvider.System;
+        _time = time;
         _logger = logger;
     }
 

@@ -9,14 +9,14 @@ namespace Sana.Orleans.Grains.Jobs;
 /// renewed; refusing nothing for that moment is better than refusing everything on stale counts.
 /// </summary>
 [KeepAlive]
-internal sealed class JobAdmissionGrain(IOptions<SanaGrainsOptions> options) : Grain, IJobAdmissionGrain
+internal sealed class JobAdmissionGrain(IOptions<SanaGrainsOptions> options, TimeProvider time) : Grain, IJobAdmissionGrain
 {
     private readonly JobAdmission _admission = new(
         options.Value.MaxQueuedJobs,
         options.Value.MaxQueuedImages,
         options.Value.AdmissionRenewInterval * 4,
         options.Value.BusyRetryAfter,
-        TimeProvider.System);
+        time);
 
     public Task Admit(string jobId, int images) =>
         _admission.TryAdmit(jobId, images) is { } busy

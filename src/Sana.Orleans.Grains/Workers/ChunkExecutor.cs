@@ -30,10 +30,6 @@ internal sealed partial class ChunkExecutor(
 
     public IImagePipeline Pipeline => pipeline;
 
-    /// <summary>The whole chunk: <see cref="GenerateChunk"/>, then <see cref="StoreChunkAsync"/>.</summary>
-    public Task<ChunkResult> RunAsync(ChunkRequest chunk, CancellationToken cancellationToken) =>
-        StoreChunkAsync(GenerateChunk(chunk, cancellationToken), cancellationToken);
-
     /// <summary>
     /// The GPU's part of a chunk: every micro-batch generated, each image's PNG encode started on the thread pool as
     /// soon as its micro-batch is out. The worker holds its GPU turn for this part only; the encodes and stores

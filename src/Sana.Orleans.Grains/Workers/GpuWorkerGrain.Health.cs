@@ -48,12 +48,11 @@ internal sealed partial class GpuWorkerGrain
             if (neverLoaded)
             {
                 _loading = LoadAsync();
-                pipeline = await _loading;
-                EnsureExecutor(pipeline);
+                pipeline = (await _loading).Pipeline;
             }
             else
             {
-                pipeline = await _loading!;
+                pipeline = (await _loading!).Pipeline;
                 await _turns.EnterAsync(ProbeJobId, cancellationToken);
                 try
                 {
@@ -70,7 +69,7 @@ internal sealed partial class GpuWorkerGrain
             LogRecovered(logger, GpuId);
             if (neverLoaded)
             {
-                await registration.UpdateAsync(Describe(pipeline));
+                await registration.UpdateAsync(Describe(await _loading!));
             }
         }
         catch (Exception e)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Telemetry;
@@ -18,9 +17,6 @@ internal sealed partial class GpuWorkerGrain : IIncomingGrainCallFilter
 {
     private readonly ConcurrentDictionary<string, int> _jobsInside = new(StringComparer.Ordinal);
     private KeyValuePair<string, object?>[]? _tags;
-    private WorkerDrain? _drain;
-    private SanaMetrics? _metrics;
-    private IDeviceMemoryProbe? _memory;
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
@@ -49,12 +45,12 @@ internal sealed partial class GpuWorkerGrain : IIncomingGrainCallFilter
             ["GpuId"] = GpuId,
             ["ImageIndices"] = ImageIndices.Describe(chunk.Images.Select(i => i.Index)),
         });
-        if (_drain!.IsLeaving)
+        if (drain.IsLeaving)
         {
             throw HandBack(chunk);
         }
 
-        using var tracked = _drain.Track();
+        using var tracked = drain.Track();
         _jobsInside.AddOrUpdate(chunk.JobId, 1, (_, n) => n + 1);
         var callerToken = context.Request.GetCancellationToken();
         try
@@ -62,16 +58,16 @@ internal sealed partial class GpuWorkerGrain : IIncomingGrainCallFilter
             await context.Invoke();
             if (context.Result is ChunkResult result)
             {
-                _metrics!.ChunkDone(_tags!, result.Images.Length, result.Elapsed);
+                metrics.ChunkDone(_tags!, result.Images.Length, result.Elapsed);
             }
         }
-        catch (OperationCanceledException) when (_drain.IsLeaving && !callerToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (drain.IsLeaving && !callerToken.IsCancellationRequested)
         {
             throw HandBack(chunk);
         }
-        catch (Exception e) when (e is not (OperationCanceledException or JobRequestException or GpuLeavingException or GpuUnavailableException))
+        catch (Exception e) when (ChunkOutcomes.IsFault(ChunkOutcomes.Of(e)))
         {
-            _metrics!.ChunkFailed(_tags!);
+            metrics.ChunkFailed(_tags!);
             throw;
         }
         finally
@@ -81,21 +77,18 @@ internal sealed partial class GpuWorkerGrain : IIncomingGrainCallFilter
         }
     }
 
-    /// <summary>Services and hooks of the operations side, set up on the first call (the silo's Start call).</summary>
+    /// <summary>Hooks of the operations side, set up on the first call (the silo's Start call), once the GPU's key is read.</summary>
     private void EnsureOperations()
     {
-        if (_drain is not null)
+        if (_tags is not null)
         {
             return;
         }
 
-        _drain = ServiceProvider.GetRequiredService<WorkerDrain>();
-        _metrics = ServiceProvider.GetRequiredService<SanaMetrics>();
-        _memory = ServiceProvider.GetRequiredService<IDeviceMemoryProbe>();
         _tags = SanaMetrics.GpuTags(GpuId, _siloName, _config.Device);
-        ServiceProvider.GetRequiredService<LocalGpuLoads>().Add(GpuId, ReadLoad);
-        _drain.Leaving.Register(_turns.CancelWaiting);
-        _drain.Abort.Register(() =>
+        loads.Add(GpuId, ReadLoad);
+        drain.Leaving.Register(_turns.CancelWaiting);
+        drain.Abort.Register(() =>
         {
             foreach (var jobId in _jobsInside.Keys)
             {
@@ -107,14 +100,14 @@ internal sealed partial class GpuWorkerGrain : IIncomingGrainCallFilter
     /// <summary>Read by metrics collectors on their own threads: every source here is thread-safe.</summary>
     private GpuLoad ReadLoad()
     {
-        var device = _memory?.Read(_config) ?? DeviceMemory.Unknown;
+        var device = memory.Read(_config);
         return new GpuLoad(GpuId, _siloName, _config.Device, _turns.Waiting, _turns.Busy, _turns.BusyFraction, _meter.ImagesPerSecond,
             device.UsedBytes, device.FreeBytes);
     }
 
     private GpuLeavingException HandBack(ChunkRequest chunk)
     {
-        _metrics!.ChunkHandedBack(_tags!);
+        metrics.ChunkHandedBack(_tags!);
         LogHandedBack(logger, GpuId, chunk.JobId, chunk.Images.Length);
         return new GpuLeavingException(GpuId, chunk.JobId);
     }

@@ -6,6 +6,7 @@ using Sana.Inference.Pipeline;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Placement;
 using Sana.Orleans.Grains.Roster;
+using Sana.Orleans.Grains.Telemetry;
 using Sana.Orleans.Jobs;
 using Sana.Storage;
 
@@ -14,7 +15,7 @@ namespace Sana.Orleans.Grains.Workers;
 /// <summary>
 /// One device of this silo. Pinned to the silo named in its key, never moved, never collected while the silo lives.
 /// Reentrant so that status reads and queued chunks of other jobs interleave; the <see cref="FairTurnQueue"/> lets
-/// one chunk touch the pipeline at a time, and the pipeline itself runs on the thread pool (ONNX Runtime blocks).
+/// one chunk touch the pipeline at a time, and the pipeline itself runs on a thread of its own (<see cref="DeviceThread"/>: ONNX Runtime blocks).
 /// A model that does not load, or a session that fails chunks in a row, makes the GPU unhealthy: it refuses chunks
 /// (<see cref="GpuUnavailableException"/>, so jobs move them) until its health probe (GpuWorkerGrain.Health.cs) succeeds.
 /// </summary>
@@ -30,16 +31,22 @@ internal sealed partial class GpuWorkerGrain(
     ILocalSiloDetails silo,
     IOptions<SanaGrainsOptions> options,
     GpuRegistrationService registration,
+    WorkerDrain drain,
+    SanaMetrics metrics,
+    IDeviceMemoryProbe memory,
+    LocalGpuLoads loads,
+    IChunkFaultGate faultGate,
+    TimeProvider time,
     ILogger<GpuWorkerGrain> logger) : Grain, IGpuWorkerGrain
 {
     private readonly FairTurnQueue _turns = new();
     private readonly ThroughputMeter _meter = new();
     private readonly JobChunks _chunks = new();
-    private readonly GpuHealthTracker _health = new(options.Value.UnhealthyAfterFailures, options.Value.GpuProbeInterval, TimeProvider.System);
+    private readonly GpuHealthTracker _health = new(options.Value.UnhealthyAfterFailures, options.Value.GpuProbeInterval, time);
     private GpuWorkerConfig _config = null!;
     private string _siloName = "";
-    private Task<IImagePipeline>? _loading;
-    private ChunkExecutor? _executor;
+    /// <summary>The model load: the executor around the loaded (and warmed-up) pipeline, once it completes.</summary>
+    private Task<ChunkExecutor>? _loading;
 
     private string GpuId => this.GetPrimaryKeyString();
 
@@ -58,11 +65,7 @@ internal sealed partial class GpuWorkerGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<GpuDescriptor> Start()
-    {
-        var pipeline = await EnsureLoadedAsync();
-        return Describe(pipeline);
-    }
+    public async Task<GpuDescriptor> Start() => Describe(await EnsureLoadedAsync());
 
     public async Task<ChunkResult> RunChunk(ChunkRequest chunk, CancellationToken cancellationToken)
     {
@@ -70,14 +73,13 @@ internal sealed partial class GpuWorkerGrain(
         ThrowIfUnhealthy();
         using var running = _chunks.Start(chunk.JobId, cancellationToken);
         cancellationToken = running.Token;
-        await EnsureLoadedAsync();
+        var executor = await EnsureLoadedAsync();
         await _turns.EnterAsync(chunk.JobId, cancellationToken);
         var holdsTurn = true;
         try
         {
             ThrowIfUnhealthy(); // it may have turned unhealthy while this chunk waited its turn
-            LogChunkStarted(logger, GpuId, chunk.JobId, chunk.Images.Length, _executor!.MicroBatch);
-            var executor = _executor!;
+            LogChunkStarted(logger, GpuId, chunk.JobId, chunk.Images.Length, executor.MicroBatch);
             var generating = Stopwatch.GetTimestamp();
             var generated = await DeviceThread.Run(() => executor.GenerateChunk(chunk, cancellationToken), cancellationToken);
             var gpuTime = Stopwatch.GetElapsedTime(generating);
@@ -97,7 +99,7 @@ internal sealed partial class GpuWorkerGrain(
             LogChunkCancelled(logger, GpuId, chunk.JobId);
             throw;
         }
-        catch (Exception e) when (e is not (JobRequestException or ImageStoreUnavailableException or GpuUnavailableException or OperationCanceledException))
+        catch (Exception e) when (ChunkOutcomes.Of(e) == ChunkOutcome.Failed)
         {
             OnChunkFailed(chunk.JobId, e);
             throw;
@@ -115,14 +117,14 @@ internal sealed partial class GpuWorkerGrain(
 
     public Task<GpuWorkerStatus> GetStatus()
     {
-        var loaded = _loading is { IsCompletedSuccessfully: true } ? _loading.Result : null;
+        var loaded = _loading is { IsCompletedSuccessfully: true } ? _loading.Result.Pipeline : null;
         var health = _health.IsUnhealthy ? GpuHealth.Unhealthy : loaded is null ? GpuHealth.Loading : GpuHealth.Ready;
         return Task.FromResult(new GpuWorkerStatus(
             GpuId,
             _siloName,
             _config.Device,
             loaded?.Model.Name ?? "",
-            _executor?.MicroBatch ?? _config.MicroBatch,
+            _loading is { IsCompletedSuccessfully: true } ? _loading.Result.MicroBatch : _config.MicroBatch,
             _turns.Waiting,
             _turns.Busy,
             _meter.ImagesPerSecond,
@@ -140,11 +142,11 @@ internal sealed partial class GpuWorkerGrain(
     {
         if (_loading is { IsCompletedSuccessfully: true })
         {
-            (await _loading).Dispose();
+            (await _loading).Pipeline.Dispose();
         }
     }
 
-    private async Task<IImagePipeline> EnsureLoadedAsync()
+    private async Task<ChunkExecutor> EnsureLoadedAsync()
     {
         if (_loading is null || (_loading.IsFaulted && !_health.IsUnhealthy))
         {
@@ -157,9 +159,7 @@ internal sealed partial class GpuWorkerGrain(
 
         try
         {
-            var pipeline = await _loading;
-            EnsureExecutor(pipeline);
-            return pipeline;
+            return await _loading;
         }
         catch (Exception e) when (!_health.IsUnhealthy)
         {
@@ -170,11 +170,12 @@ internal sealed partial class GpuWorkerGrain(
     }
 
     /// <summary>
-    /// Loads the model on a thread of its own (<see cref="DeviceThread"/>) and, unless turned off (Sana:Grains:WarmUpOnLoad), warms it up at the
-    /// worker's micro-batch (<see cref="ChunkExecutor.WarmUp"/>) before the GPU counts as loaded, so that neither
-    /// the directory nor a job sees it before it runs at full speed. A failed warm-up is a failed load.
+    /// Loads the model on a thread of its own (<see cref="DeviceThread"/>) and, unless turned off
+    /// (Sana:Grains:WarmUpOnLoad), warms it up at the worker's micro-batch (<see cref="ChunkExecutor.WarmUp"/>) before
+    /// the GPU counts as loaded, so that neither the directory nor a job sees it before it runs at full speed. A failed
+    /// warm-up is a failed load. The executor it makes is the load's result: no grain field is written off the grain's thread.
     /// </summary>
-    private Task<IImagePipeline> LoadAsync()
+    private Task<ChunkExecutor> LoadAsync()
     {
         var config = _config;
         LogLoading(logger, GpuId, config.Device, config.ModelFolder);
@@ -186,46 +187,34 @@ internal sealed partial class GpuWorkerGrain(
                 LogTransformerGraph(logger, GpuId, pipeline.Model.TransformerGraph);
             }
 
+            var executor = new ChunkExecutor(GpuId, pipeline, encoder, new StoreRetry(store, options.Value, time, logger), config.MicroBatch, faultGate, logger);
             if (!options.Value.WarmUpOnLoad)
             {
-                return pipeline;
+                return executor;
             }
 
             try
             {
                 var started = Stopwatch.GetTimestamp();
-                var microBatch = EnsureExecutor(pipeline).WarmUp(CancellationToken.None);
+                var microBatch = executor.WarmUp(CancellationToken.None);
                 var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 LogWarmedUp(logger, GpuId, microBatch, seconds);
-                return pipeline;
+                return executor;
             }
             catch
             {
-                _executor = null;
                 pipeline.Dispose();
                 throw;
             }
         }, CancellationToken.None);
     }
 
-    private ChunkExecutor EnsureExecutor(IImagePipeline pipeline)
-    {
-        if (_executor is null || !ReferenceEquals(_executor.Pipeline, pipeline))
-        {
-            var o = options.Value;
-            var gate = o.FaultGateDirectory is { Length: > 0 } folder ? new FileChunkFaultGate(folder) : (IChunkFaultGate)NoChunkFaultGate.Off;
-            _executor = new ChunkExecutor(GpuId, pipeline, encoder, new StoreRetry(store, o, TimeProvider.System, logger), _config.MicroBatch, gate, logger);
-        }
-
-        return _executor;
-    }
-
-    private GpuDescriptor Describe(IImagePipeline pipeline) => new(
+    private GpuDescriptor Describe(ChunkExecutor loaded) => new(
         GpuId,
         _siloName,
         _config.Device,
-        pipeline.Model.Name,
-        pipeline.Model.PixelFactor,
-        pipeline.Model.NumLayers,
-        _executor?.MicroBatch ?? _config.MicroBatch);
+        loaded.Pipeline.Model.Name,
+        loaded.Pipeline.Model.PixelFactor,
+        loaded.Pipeline.Model.NumLayers,
+        loaded.MicroBatch);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Sana.Orleans.Jobs;
 using Sana.Storage;
 
 namespace Sana.Orleans.Grains.Workers;
@@ -61,16 +62,4 @@ internal sealed partial class StoreRetry(IImageStore store, SanaGrainsOptions op
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing image {Index} of job {JobId} failed {Attempt} times; giving the chunk back: {Error}")]
     private static partial void LogGaveUp(ILogger logger, string jobId, int index, int attempt, string error);
-}
-
-/// <summary>The image store stayed unavailable past the retry budget. Not the GPU's fault: it does not count against its health.</summary>
-[GenerateSerializer]
-[Alias("sana.ImageStoreUnavailableException")]
-public sealed class ImageStoreUnavailableException : Exception
-{
-    public ImageStoreUnavailableException() { }
-
-    public ImageStoreUnavailableException(string message) : base(message) { }
-
-    public ImageStoreUnavailableException(string message, Exception innerException) : base(message, innerException) { }
 }

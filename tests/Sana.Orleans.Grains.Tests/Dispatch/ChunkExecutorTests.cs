@@ -16,7 +16,7 @@ public sealed class ChunkExecutorTests : IDisposable
     {
         var pipeline = new DeterministicTestPipeline(oomAboveMicroBatch: 2);
         var executor = new ChunkExecutor("s/gpu0", pipeline, new PngImageFileEncoder(), new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 8, NoChunkFaultGate.Off, NullLogger.Instance);
-        var result = await executor.RunAsync(Chunk(8), CancellationToken.None);
+        var result = await RunChunkAsync(executor, Chunk(8), CancellationToken.None);
         Assert.Equal([8, 4, 2], pipeline.MicroBatchesTried);
         Assert.Equal(2, executor.MicroBatch);
         Assert.Equal(2, result.MicroBatch);
@@ -83,7 +83,7 @@ public sealed class ChunkExecutorTests : IDisposable
     {
         var executor = new ChunkExecutor("s/gpu0", new DeterministicTestPipeline(), new PngImageFileEncoder(), new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 1, NoChunkFaultGate.Off, NullLogger.Instance);
         var chunk = Chunk(1) with { Request = Chunk(1).Request with { Width = 12 } };
-        var e = await Assert.ThrowsAsync<JobRequestException>(() => executor.RunAsync(chunk, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<JobRequestException>(() => RunChunkAsync(executor, chunk, CancellationToken.None));
         Assert.Equal("width", e.Field);
     }
 
@@ -99,7 +99,7 @@ public sealed class ChunkExecutorTests : IDisposable
         var executor = new ChunkExecutor("s/gpu0", pipeline, encoder, new StoreRetry(_store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 2, NoChunkFaultGate.Off, NullLogger.Instance);
 
         var chunk = Chunk(5);
-        var result = await executor.RunAsync(chunk, CancellationToken.None);
+        var result = await RunChunkAsync(executor, chunk, CancellationToken.None);
 
         Assert.True(pipeline.EncodingSeenBeforeSecondCall, "the first micro-batch was not being encoded while the second ran");
         Assert.Equal(3, pipeline.Calls); // 2 + 2 + 1
@@ -173,7 +173,7 @@ public sealed class ChunkExecutorTests : IDisposable
         // re-queues those images without counting it against the GPU), whatever the others were doing.
         var store = new RefusingStore { RefuseIndex = 5 };
         var executor = new ChunkExecutor("s/gpu0", new DeterministicTestPipeline(), new PngImageFileEncoder(), new StoreRetry(store, new SanaGrainsOptions(), TimeProvider.System, NullLogger.Instance), 4, NoChunkFaultGate.Off, NullLogger.Instance);
-        var e = await Assert.ThrowsAsync<ImageStoreUnavailableException>(() => executor.RunAsync(Chunk(12), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ImageStoreUnavailableException>(() => RunChunkAsync(executor, Chunk(12), CancellationToken.None));
         Assert.Contains("may not be written", e.Message, StringComparison.Ordinal);
         Assert.Equal(12, store.Calls);
     }
@@ -198,6 +198,10 @@ public sealed class ChunkExecutorTests : IDisposable
 
         public IAsyncEnumerable<ImageKey> ListAsync(string jobId, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
+
+    /// <summary>A chunk as the worker runs it: the GPU part, then the stores.</summary>
+    private static Task<ChunkResult> RunChunkAsync(ChunkExecutor executor, ChunkRequest chunk, CancellationToken cancellationToken) =>
+        executor.StoreChunkAsync(executor.GenerateChunk(chunk, cancellationToken), cancellationToken);
 
     public void Dispose()
     {
