@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using Sana.TestSupport;
 
 namespace Sana.Orleans.FaultTests;
 
@@ -9,7 +10,7 @@ namespace Sana.Orleans.FaultTests;
 /// bridge, and a veth from this (the test's) namespace into the same bridge, all in 10.213.N.0/24 (N random per lab).
 /// Traffic goes only to those addresses. <see cref="CutAsync"/> partitions two silos for real: a blackhole route in
 /// each one's namespace towards the other, so their packets are dropped while both still reach storage and clients.
-/// Needs root (CAP_NET_ADMIN) and iproute2 (.ci/install-netns.sh).
+/// Needs root (CAP_NET_ADMIN) and iproute2, which it installs on first use (.ci/install-netns.sh).
 /// </summary>
 public sealed class NetworkLab : IAsyncDisposable
 {
@@ -31,6 +32,7 @@ public sealed class NetworkLab : IAsyncDisposable
 
     public static async Task<NetworkLab> CreateAsync(int silos)
     {
+        await TestInstalls.IprouteAsync();
         var lab = new NetworkLab();
         try
         {

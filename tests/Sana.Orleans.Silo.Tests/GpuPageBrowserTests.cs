@@ -9,6 +9,7 @@ using Sana.Orleans.Client;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Jobs;
 using Sana.Orleans.Silo.Web;
+using Sana.TestSupport;
 using Xunit.Abstractions;
 
 namespace Sana.Orleans.Silo.Tests;
@@ -17,7 +18,7 @@ namespace Sana.Orleans.Silo.Tests;
 /// The GPU page in a real browser: headless Chromium (Debian's chromium + chromium-driver) opens /gpus on a running
 /// silo, sees a row per GPU, and sees the images-done values move while a job runs, without reloading; under the table
 /// each GPU has its history charts (images/s, busy share), which fill with the silo's samples of that job. A screenshot
-/// is kept under TestResults/screenshots.
+/// is kept under TestResults/screenshots. Chromium is installed on first use (.ci/install-chromium.sh).
 /// </summary>
 public sealed class GpuPageBrowserTests(ITestOutputHelper output)
 {
@@ -28,6 +29,7 @@ public sealed class GpuPageBrowserTests(ITestOutputHelper output)
     [Fact]
     public async Task The_gpu_page_lists_every_gpu_with_live_load_in_headless_chromium()
     {
+        await TestInstalls.ChromiumAsync(); // apt-get on first use, so the README's `dotnet test` needs no setup step
         Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver),
             $"{Chromium} or {ChromeDriver} is missing: run `bash .ci/install-chromium.sh` (apt-get install chromium chromium-driver)");
         // Sampled every second, so the charts pick up the job within the test's patience rather than the default interval.

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Sana.TestSupport;
 
 namespace Sana.Storage.Tests;
 
-public sealed class ImageStoreRegistrationTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+/// <summary>Registration from configuration that needs no storage (the Azure Blob one is in BlobImageStoreRegistrationTests).</summary>
+public sealed class ImageStoreRegistrationTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
@@ -23,21 +23,6 @@ public sealed class ImageStoreRegistrationTests(AzuriteFixture azurite) : IClass
 
         var store = Assert.IsType<FileImageStore>(provider.GetRequiredService<IImageStore>());
         Assert.Equal(folder, store.Root);
-    }
-
-    [Fact]
-    public async Task AzureBlob_kind_with_a_connection_string_stores_in_that_container()
-    {
-        using var provider = Build(new()
-        {
-            ["Sana:ImageStore:Kind"] = "AzureBlob",
-            ["Sana:ImageStore:ConnectionString"] = azurite.ConnectionString,
-            ["Sana:ImageStore:ContainerName"] = "configured-images",
-        });
-
-        var store = Assert.IsType<BlobImageStore>(provider.GetRequiredService<IImageStore>());
-        await store.SaveAsync(new ImageKey("j", 0, 0), new byte[] { 1 }, default);
-        Assert.EndsWith("/configured-images", store.ContainerUri.AbsolutePath, StringComparison.Ordinal);
     }
 
     [Fact]

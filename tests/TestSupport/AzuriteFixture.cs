@@ -3,8 +3,9 @@ using Xunit;
 namespace Sana.TestSupport;
 
 /// <summary>
-/// xunit class/collection fixture owning one <see cref="AzuriteProcess"/> for the tests that share it. When Azurite is
-/// not installed, initialisation throws and every test using the fixture fails with the install command.
+/// xunit class/collection fixture owning one <see cref="AzuriteProcess"/> for the tests that share it. Azurite is installed
+/// on first use; when that fails, initialisation throws and every test using the fixture fails with why and what to run,
+/// so only tests that need Azurite take this fixture.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {

@@ -1,19 +1,25 @@
 namespace Sana.TestSupport;
 
 /// <summary>
-/// Finds Azurite's entry script. Tests that need Azurite fail (never skip) when it is missing, with the command to run,
-/// so a CI that forgot to install it goes red instead of quietly testing less.
+/// Finds Azurite's entry script, installing Azurite into .ci/azurite on first use (<see cref="TestInstalls"/>). Tests
+/// that need Azurite fail (never skip) when that install fails, with the command to run, so a CI that cannot install it
+/// goes red instead of quietly testing less.
 /// </summary>
 public static class AzuriteLocator
 {
     /// <summary>Environment variable that points at azurite's main script (…/node_modules/azurite/dist/src/azurite.js).</summary>
     public const string EnvironmentVariable = "SANA_AZURITE_JS";
 
-    private static readonly string RelativeScript = Path.Combine("node_modules", "azurite", "dist", "src", "azurite.js");
+    private static string Folder => Path.Combine(TestInstalls.RepositoryRoot, ".ci", "azurite", "node_modules");
 
-    /// <summary>The path of azurite.js, from <see cref="EnvironmentVariable"/> or .ci/azurite above the test's folder.</summary>
-    /// <exception cref="InvalidOperationException">Azurite is not installed; the message says how to install it.</exception>
-    public static string FindScript()
+    private static string Script => Path.Combine(Folder, "azurite", "dist", "src", "azurite.js");
+
+    /// <summary>True when .ci/install-azurite.sh finished: it writes the marker last, so a half-finished npm tree counts as missing.</summary>
+    internal static bool IsInstalled => File.Exists(Script) && File.Exists(Path.Combine(Folder, ".sana-installed"));
+
+    /// <summary>The path of azurite.js, from <see cref="EnvironmentVariable"/> or .ci/azurite (installed when missing).</summary>
+    /// <exception cref="InvalidOperationException">Azurite could not be installed; the message says why and what to run.</exception>
+    public static async Task<string> FindScriptAsync(CancellationToken cancellationToken = default)
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
@@ -23,18 +29,8 @@ public static class AzuriteLocator
                 : throw new InvalidOperationException($"{EnvironmentVariable}='{fromEnvironment}' does not exist.");
         }
 
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, ".ci", "azurite", RelativeScript);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException(
-            "Azurite is not installed. Run `bash .ci/install-azurite.sh` at the repository root "
-            + "(npm install --prefix .ci/azurite), or set " + EnvironmentVariable + " to azurite.js.");
+        await TestInstalls.AzuriteAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return Script;
     }
 
     /// <summary>The node executable: NODE, else node on PATH.</summary>
@@ -46,15 +42,7 @@ public static class AzuriteLocator
             return fromEnvironment;
         }
 
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, OperatingSystem.IsWindows() ? "node.exe" : "node");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("node is not on PATH; Azurite needs Node.js (apt-get install -y nodejs npm).");
+        return TestInstalls.OnPath(OperatingSystem.IsWindows() ? "node.exe" : "node")
+            ?? throw new InvalidOperationException("node is not on PATH; Azurite needs Node.js 20 or later (with npm).");
     }
 }

@@ -63,7 +63,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             return;
         }
 
-        var script = AzuriteLocator.FindScript();
+        var script = await AzuriteLocator.FindScriptAsync(cancellationToken).ConfigureAwait(false);
         var info = new ProcessStartInfo(AzuriteLocator.FindNode())
         {
             RedirectStandardOutput = true,
