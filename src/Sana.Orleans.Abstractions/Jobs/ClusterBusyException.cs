@@ -5,7 +5,7 @@ namespace Sana.Orleans.Jobs;
 /// <summary>
 /// The cluster holds as many jobs (or images) as it is configured to queue; this submission was not accepted and
 /// nothing was stored. Not a bad request: the same submission succeeds later. Wait <see cref="RetryAfter"/> and submit
-/// again (with the same job id, submitting is idempotent). Rejecting at the door keeps a flood of jobs from exhausting
+/// again (with the same job id, submitting is idempotent). Rejecting at admission keeps a flood of jobs from exhausting
 /// the memory of the silos that would otherwise hold every one of them.
 /// </summary>
 [GenerateSerializer]

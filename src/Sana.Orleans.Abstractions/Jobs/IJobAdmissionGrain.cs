@@ -1,7 +1,7 @@
 namespace Sana.Orleans.Jobs;
 
 /// <summary>
-/// The cluster's door: every job is admitted here before it stores anything, and leaves when it ends. Over the limits
+/// The cluster's admission: every job is admitted here before it stores anything, and leaves when it ends. Over the limits
 /// (Sana:Grains:MaxQueuedJobs, MaxQueuedImages) a submission gets <see cref="ClusterBusyException"/>. Running jobs
 /// renew their admission periodically, so if this grain's silo dies the count rebuilds itself within one renewal, and
 /// an admission whose job vanished lapses. One per cluster: use <see cref="Key"/>.
@@ -28,7 +28,7 @@ public interface IJobAdmissionGrain : IGrainWithIntegerKey
     Task<AdmissionLoad> GetLoad();
 }
 
-/// <summary>What the door holds now, the most it ever held, how many submissions it turned away and how many wait.</summary>
+/// <summary>What admission holds now, the most it ever held, how many submissions it turned away and how many wait.</summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("sana.AdmissionLoad")]

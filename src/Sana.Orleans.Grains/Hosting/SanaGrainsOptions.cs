@@ -20,10 +20,9 @@ public sealed class SanaGrainsOptions
     /// <summary>
     /// Chunks of one job a GPU holds at once while enough images wait: with 2, the next chunk is already on the GPU
     /// worker when the current one's generation ends, so the GPU need not wait for encodes, stores and the job's
-    /// next dispatch. At the end of a job each GPU holds one chunk, so the tail still splits by speed. Measured on an
-    /// H200 (1600M fp16, micro-batch 16, a 64-image job, 2026-11-28, benchmarks/results/2026-11-28-h200-session5):
-    /// 1.89 images/s with 2 against 1.75 with 1, and 1.81-1.84 for the raw pipeline at batch 16 in the same call.
-    /// 1 gives the shortest tail when a job is no larger than one chunk per GPU.
+    /// next dispatch. At the end of a job each GPU holds one chunk, so the tail still splits by speed (docs/operations.md,
+    /// "Chunks in flight per GPU", has the measurement). 1 gives the shortest tail when a job is no larger than one
+    /// chunk per GPU.
     /// </summary>
     public int ChunksInFlightPerGpu { get; set; } = 2;
 

@@ -145,8 +145,7 @@ internal sealed class ChunkDispatcher
 
         // By GPU, not by lane: a lane's chunk is timed as the GPU's (see Complete), so the lanes of one GPU share its
         // speed; counted as separate GPUs they would halve each other's share and cut the job's end into ever smaller
-        // chunks (new batch shapes, each paying ONNX Runtime's first-call cost: the H200's 64-image job at 0.90
-        // images/s instead of about 1.8).
+        // chunks (new batch shapes, each paying ONNX Runtime's first-call cost, which halved a 64-image job's rate).
         var byGpu = _rates.GroupBy(r => r.Key.GpuId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Max(r => r.Value), StringComparer.Ordinal);
         rate = byGpu[lane.GpuId];
         var total = Math.Max(rate, byGpu.Values.Average() * Math.Max(gpuCount, byGpu.Count));

@@ -191,7 +191,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
 
     private IJobAdmissionGrain Admission => GrainFactory.GetGrain<IJobAdmissionGrain>(IJobAdmissionGrain.Key);
 
-    /// <summary>Tells the door this job still runs (at every start or resume, then periodically while it runs).</summary>
+    /// <summary>Tells admission this job still runs (at every start or resume, then periodically while it runs).</summary>
     private async Task RenewAdmissionAsync()
     {
         _renewal ??= this.RegisterGrainTimer(

@@ -95,8 +95,8 @@ internal sealed partial class ChunkExecutor(
     /// <summary>
     /// One generation at the worker's micro-batch, at the model's native size (a request's default size when not
     /// known) with a request's default guidance, one denoising step, nothing encoded or stored: the first call of a
-    /// fresh ONNX Runtime session at a shape pays cuDNN's algorithm search and the memory arena's growth (on the H200,
-    /// 17.0 s against 10.2 s for a call of 16 1024x1024 images), which a job's first chunk would otherwise pay. An
+    /// fresh ONNX Runtime session at a shape pays cuDNN's algorithm search and the memory arena's growth (docs/operations.md,
+    /// "Warm-up", has the figures), which a job's first chunk would otherwise pay. An
     /// out-of-memory error halves the micro-batch here, before any job sees it. Returns the micro-batch it ran at.
     /// </summary>
     public int WarmUp(CancellationToken cancellationToken)
@@ -127,9 +127,9 @@ internal sealed partial class ChunkExecutor(
 
     /// <summary>
     /// Runs the chunk one micro-batch at a time and encodes each image on the thread pool as soon as its micro-batch
-    /// is out, so that encoding overlaps the next micro-batch on the GPU. Why: one 1024x1024 PNG takes 0.2-0.3 s of one
-    /// core, and on the H200 a worker that encoded its chunk of 16 one image after another after the pipeline returned
-    /// made 1.07 images/s where the pipeline alone made 1.56 (the GPU waited for every encode). The last micro-batch's
+    /// is out, so that encoding overlaps the next micro-batch on the GPU: a large PNG takes a good part of a second of one
+    /// core, and encoded one after another after the pipeline returned, the GPU waited for every encode (docs/operations.md
+    /// has the measured cost). The last micro-batch's
     /// encodes finish in <see cref="StoreChunkAsync"/>, after the worker has let go of the GPU, so with a second chunk
     /// queued (Sana:Grains:ChunksInFlightPerGpu) the GPU does not wait for them. PNG bytes do not depend on the order.
     /// Encodes still running when a later micro-batch fails are left to finish on their own; nothing is stored then.
