@@ -193,10 +193,4 @@ public sealed partial class BlobImageStore : IImageStore
         "webp" => "image/webp",
         _ => "application/octet-stream",
     };
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored image {Index} of job {JobId} as blob {BlobName} ({Bytes} bytes)")]
-    private partial void LogSaved(string jobId, int index, string blobName, int bytes);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {Container} is gone (deleted while this process ran); creating it again to store {BlobName}")]
-    private partial void LogContainerGone(string container, string blobName);
 }

@@ -150,10 +150,4 @@ public sealed partial class FileImageStore : IImageStore
             LogTempNotDeleted(path, e);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored image {Index} of job {JobId} at {Path} ({Bytes} bytes)")]
-    private partial void LogSaved(string jobId, int index, string path, int bytes);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the temp file {Path} of a failed save")]
-    private partial void LogTempNotDeleted(string path, Exception exception);
 }

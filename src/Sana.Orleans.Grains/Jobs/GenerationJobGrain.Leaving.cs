@@ -38,7 +38,4 @@ internal sealed partial class GenerationJobGrain
             _metrics.JobEnded(State.State, (State.FinishedAt ?? _time.GetUtcNow()) - submitted);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {GpuId} is leaving (its silo stops) and handed its chunk back; its images go to other GPUs now")]
-    private static partial void LogHandedBack(ILogger logger, string jobId, string gpuId);
 }

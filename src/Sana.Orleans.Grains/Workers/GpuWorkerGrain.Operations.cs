@@ -111,7 +111,4 @@ internal sealed partial class GpuWorkerGrain : IIncomingGrainCallFilter
         LogHandedBack(logger, GpuId, chunk.JobId, chunk.Images.Length);
         return new GpuLeavingException(GpuId, chunk.JobId);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{GpuId}: silo stopping; job {JobId} chunk of {Images} images handed back")]
-    private static partial void LogHandedBack(ILogger logger, string gpuId, string jobId, int images);
 }

@@ -51,15 +51,9 @@ internal sealed partial class StoreRetry(IImageStore store, SanaGrainsOptions op
 
     private static long _retries;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing image {Index} of job {JobId} failed (attempt {Attempt}); retrying in {DelayMs} ms: {Error}")]
-    private static partial void LogRetryCore(ILogger logger, string jobId, int index, int attempt, double delayMs, string error);
-
     private static void LogRetry(ILogger logger, string jobId, int index, int attempt, double delayMs, string error)
     {
         Interlocked.Increment(ref _retries);
         LogRetryCore(logger, jobId, index, attempt, delayMs, error);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Storing image {Index} of job {JobId} failed {Attempt} times; giving the chunk back: {Error}")]
-    private static partial void LogGaveUp(ILogger logger, string jobId, int index, int attempt, string error);
 }

@@ -54,16 +54,4 @@ internal sealed partial class WorkerDrainService(
             LogDrainIncomplete(logger, silo.Name, drain.Active);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {SiloName}: stopping; {Running} chunk calls on its GPUs, running ones get {Seconds:F0}s to finish, queued ones go back to their jobs")]
-    private static partial void LogDraining(ILogger logger, string siloName, int running, double seconds);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {SiloName}: every chunk finished or was handed back")]
-    private static partial void LogDrained(ILogger logger, string siloName);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {SiloName}: {Left} chunk calls had not left when the silo stopped; their jobs re-queue them when the silo is gone")]
-    private static partial void LogDrainIncomplete(ILogger logger, string siloName, int left);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {SiloName}: taking its GPUs out of the directory failed")]
-    private static partial void LogUnregisterFailed(ILogger logger, Exception exception, string siloName);
 }

@@ -117,13 +117,4 @@ public sealed partial class NvidiaSmi(ILogger<NvidiaSmi> logger)
 
         return gpus;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "nvidia-smi: GPU {Index} {Name}, {FreeMiB} of {TotalMiB} MiB free")]
-    private partial void LogFound(int index, string name, long freeMiB, long totalMiB);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "No nvidia-smi at '{Path}': no NVIDIA GPUs on this machine")]
-    private partial void LogNotPresent(string path);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "nvidia-smi at '{Path}' failed ({Problem}): treating this machine as GPU-less")]
-    private partial void LogFailed(string path, string problem);
 }

@@ -88,7 +88,4 @@ public sealed partial class NvidiaSmiMemoryProbe(
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "nvidia-smi at '{Path}' gave no memory sample; GPU memory gauges keep their last values")]
-    private static partial void LogSampleFailed(ILogger logger, string path);
 }
