@@ -5,19 +5,6 @@ using Sana.Orleans.Jobs;
 
 namespace Sana.Cli.Cluster;
 
-/// <summary>What Ctrl+C (or SIGTERM) does to the job being followed.</summary>
-internal enum OnInterrupt
-{
-    /// <summary>Cancel it on the cluster: the in-process cluster's job, or a remote one with --cancel-on-interrupt.</summary>
-    CancelJob,
-
-    /// <summary>Stop following it; it goes on on the cluster, and `sana cancel` stops it.</summary>
-    LeaveRunning,
-}
-
-/// <summary>How a followed job ended for this process: its last status, and whether an interrupt ended the following.</summary>
-internal sealed record JobRunResult(JobStatus Status, bool Interrupted);
-
 /// <summary>
 /// Submits one job and follows it to the end: a progress bar on stderr (images done, images/s, workers busy), each
 /// stored image's reference on stdout, and on Ctrl+C the job is cancelled or left running (<see cref="OnInterrupt"/>).

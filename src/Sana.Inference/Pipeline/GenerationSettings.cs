@@ -1,15 +1,5 @@
 namespace Sana.Inference.Pipeline;
 
-/// <summary>Which flow-matching sampler drives the denoising loop.</summary>
-public enum SamplerKind
-{
-    /// <summary>DPM-Solver++ 2M in flow mode: the hub default (DPMSolverMultistepScheduler).</summary>
-    DpmSolver,
-
-    /// <summary>Flow-match Euler (FlowMatchEulerDiscreteScheduler).</summary>
-    Euler,
-}
-
 /// <summary>
 /// Everything about a request except the seeds: the same settings with the same seed give the same image.
 /// Defaults are diffusers' SanaPipeline defaults.
@@ -31,27 +21,3 @@ public sealed record GenerationSettings
     /// <summary>Flow shift; null takes the model folder's scheduler config (3.0 for the hub models).</summary>
     public double? FlowShift { get; init; }
 }
-
-/// <summary>Image number <see cref="Index"/> of a job and the seed its noise is drawn from.</summary>
-public readonly record struct ImageSeed(int Index, ulong Seed);
-
-/// <summary>Pixels of one finished image: RGB, 8 bits per channel, row-major, no padding.</summary>
-public sealed record GeneratedImage(int Index, ulong Seed, int Width, int Height, byte[] Rgb);
-
-/// <summary>Progress inside one Generate call: denoising steps done over all micro-batches.</summary>
-public readonly record struct PipelineProgress(int StepsDone, int StepsTotal, int ImagesDone, int ImagesTotal);
-
-/// <summary>
-/// What a loaded pipeline serves. <paramref name="NativeSize"/>: the side in pixels the model was trained at (the
-/// transformer's sample size times the decoder's compression: 1024 for Sana 1600M 1024px), 0 when not known.
-/// <paramref name="TransformerGraph"/>: which transformer graph runs and why (<see cref="TransformerGraphChoice"/>), for
-/// logs; empty when not known.
-/// </summary>
-public sealed record ModelDescription(
-    string Name,
-    int LatentChannels,
-    int PixelFactor,
-    int NumLayers,
-    string Device,
-    int NativeSize = 0,
-    string TransformerGraph = "");

@@ -1,18 +1,5 @@
 namespace Sana.Inference.Pipeline;
 
-/// <summary>The role of one slice of the transformer batch.</summary>
-internal enum GuidanceBranch
-{
-    /// <summary>Negative-prompt (unconditional) prediction, present with classifier-free guidance.</summary>
-    Unconditional,
-
-    /// <summary>Prompt-conditioned prediction, always present.</summary>
-    Conditional,
-
-    /// <summary>Prompt-conditioned with identity self-attention in the PAG layers, present with PAG.</summary>
-    Perturbed,
-}
-
 /// <summary>
 /// How guidance shapes the transformer batch and combines its predictions, following diffusers: CFG only when the
 /// guidance scale is above 1 (SanaPipeline.do_classifier_free_guidance), PAG when its scale is above 0; the batch is
@@ -99,21 +86,5 @@ internal sealed class GuidancePlan
                 }
             }
         }
-    }
-}
-
-internal static class ListExtensions
-{
-    public static int IndexOf<T>(this IReadOnlyList<T> list, T item)
-    {
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (EqualityComparer<T>.Default.Equals(list[i], item))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 }

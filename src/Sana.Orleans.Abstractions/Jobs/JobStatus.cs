@@ -1,20 +1,5 @@
 namespace Sana.Orleans.Jobs;
 
-/// <summary>Where a job is in its life.</summary>
-[GenerateSerializer]
-[Alias("sana.JobState")]
-public enum JobState
-{
-    /// <summary>No job was submitted under this id.</summary>
-    None = 0,
-
-    /// <summary>Accepted; images are being made (or wait for a free GPU).</summary>
-    Running = 1,
-    Completed = 2,
-    Cancelled = 3,
-    Failed = 4,
-}
-
 /// <summary>A job's progress at one moment.</summary>
 [GenerateSerializer]
 [Immutable]
@@ -32,16 +17,3 @@ public sealed record JobStatus(
 {
     public bool IsFinished => State is JobState.Completed or JobState.Cancelled or JobState.Failed;
 }
-
-/// <summary>
-/// One finished image of a job: which index and seed, which GPU made it, and where it is stored. Pixels never travel
-/// through grain calls; <see cref="ImageReference"/> resolves through the image store.
-/// </summary>
-[GenerateSerializer]
-[Immutable]
-[Alias("sana.JobImage")]
-public sealed record JobImage(
-    [property: Id(0)] int Index,
-    [property: Id(1)] ulong Seed,
-    [property: Id(2)] string GpuId,
-    [property: Id(3)] string ImageReference);

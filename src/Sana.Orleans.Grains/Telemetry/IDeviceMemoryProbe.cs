@@ -3,12 +3,6 @@ using Sana.Orleans.Grains.Workers;
 
 namespace Sana.Orleans.Grains.Telemetry;
 
-/// <summary>Device memory of a worker, in bytes; -1 where unknown.</summary>
-public readonly record struct DeviceMemory(long UsedBytes, long FreeBytes)
-{
-    public static readonly DeviceMemory Unknown = new(-1, -1);
-}
-
 /// <summary>
 /// Reads a worker's device memory without blocking (the silo host samples GPUs in the background and answers from its
 /// last sample). The default knows only CPU workers: the process's memory.
@@ -16,22 +10,4 @@ public readonly record struct DeviceMemory(long UsedBytes, long FreeBytes)
 public interface IDeviceMemoryProbe
 {
     DeviceMemory Read(GpuWorkerConfig worker);
-}
-
-/// <summary>CPU workers: this process's working set and the memory the GC may still use; GPUs: unknown.</summary>
-public sealed class ProcessMemoryProbe : IDeviceMemoryProbe
-{
-    public DeviceMemory Read(GpuWorkerConfig worker)
-    {
-        ArgumentNullException.ThrowIfNull(worker);
-        return ExecutionDevice.Parse(worker.Device).Kind == ExecutionProviderKind.Cpu ? ForProcess() : DeviceMemory.Unknown;
-    }
-
-    public static DeviceMemory ForProcess()
-    {
-        using var process = System.Diagnostics.Process.GetCurrentProcess();
-        var used = process.WorkingSet64;
-        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return new DeviceMemory(used, Math.Max(0, available - used));
-    }
 }

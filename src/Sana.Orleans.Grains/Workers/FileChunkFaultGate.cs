@@ -2,32 +2,6 @@ using System.Globalization;
 
 namespace Sana.Orleans.Grains.Workers;
 
-/// <summary>Where in a chunk a fault test may hold a worker (see <see cref="SanaGrainsOptions.FaultGateDirectory"/>).</summary>
-internal enum ChunkPoint
-{
-    BeforeGenerate,
-    MidGenerate,
-    WhileStoring,
-}
-
-/// <summary>
-/// A test hook at fixed points of a chunk; off (<see cref="NoChunkFaultGate.Off"/>) unless a fault-gate folder is configured. Lets a
-/// test kill a silo process with a chunk at a known point instead of guessing by time.
-/// </summary>
-internal interface IChunkFaultGate
-{
-    void Reach(ChunkPoint point, string jobId, string gpuId, CancellationToken cancellationToken);
-}
-
-internal sealed class NoChunkFaultGate : IChunkFaultGate
-{
-    public static readonly NoChunkFaultGate Off = new();
-
-    public void Reach(ChunkPoint point, string jobId, string gpuId, CancellationToken cancellationToken)
-    {
-    }
-}
-
 /// <summary>
 /// File-controlled gate: when "{point}.arm" exists in <paramref name="folder"/>, the first worker to reach that point
 /// writes "{point}.reached" (job and GPU) and waits until the arm file is deleted (or the chunk is cancelled). Used
