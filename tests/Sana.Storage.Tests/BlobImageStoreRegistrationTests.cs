@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Sana.TestSupport;
 
@@ -7,13 +6,7 @@ namespace Sana.Storage.Tests;
 /// <summary>Registration of the Azure Blob store against a real Azurite (the tests that need none are in ImageStoreRegistrationTests).</summary>
 public sealed class BlobImageStoreRegistrationTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging();
-        services.AddSanaImageStore(configuration);
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Build(Dictionary<string, string?> settings) => ImageStoreRegistrationTests.Build(settings);
 
     [Fact]
     public async Task AzureBlob_kind_with_a_connection_string_stores_in_that_container()

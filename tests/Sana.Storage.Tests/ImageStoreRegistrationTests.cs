@@ -7,7 +7,7 @@ namespace Sana.Storage.Tests;
 /// <summary>Registration from configuration that needs no storage (the Azure Blob one is in BlobImageStoreRegistrationTests).</summary>
 public sealed class ImageStoreRegistrationTests
 {
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    internal static ServiceProvider Build(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection().AddLogging();

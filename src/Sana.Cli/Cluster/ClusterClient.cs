@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Sana.Orleans.Silo.Security;
 using Sana.Orleans.Client;
 
@@ -13,6 +14,37 @@ namespace Sana.Cli.Cluster;
 internal static class ClusterClient
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// A started client host for `sana COMMAND`; when the address is bad or the cluster cannot be reached, null with
+    /// the command's one line printed and the exit code it ends with.
+    /// </summary>
+    public static async Task<(IHost? Host, int FailureCode)> ConnectAsync(string command, string address, string clusterId, CancellationToken cancellationToken)
+    {
+        IHost host;
+        try
+        {
+            host = Build(address, clusterId);
+        }
+        catch (Exception e) when (e is FormatException or OptionsValidationException)
+        {
+            var problem = e is OptionsValidationException invalid ? string.Join("; ", invalid.Failures) : "--" + e.Message;
+            await Console.Error.WriteLineAsync($"sana {command}: {problem}").ConfigureAwait(false);
+            return (null, ExitCodes.BadInput);
+        }
+
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            return (host, ExitCodes.Success);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            host.Dispose();
+            await Console.Error.WriteLineAsync($"sana {command}: cannot reach the cluster '{clusterId}' at {address}: {e.Message}").ConfigureAwait(false);
+            return (null, ExitCodes.Failure);
+        }
+    }
 
     public static IHost Build(string address, string clusterId, bool verbose = false)
     {

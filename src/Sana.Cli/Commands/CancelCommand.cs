@@ -25,29 +25,14 @@ internal static class CancelCommand
 
     private static async Task<int> RunAsync(string jobId, string address, string clusterId, CancellationToken cancellationToken)
     {
-        Microsoft.Extensions.Hosting.IHost host;
-        try
+        var (connected, failure) = await ClusterClient.ConnectAsync("cancel", address, clusterId, cancellationToken).ConfigureAwait(false);
+        if (connected is not { } host)
         {
-            host = ClusterClient.Build(address, clusterId);
-        }
-        catch (Exception e) when (e is FormatException or Microsoft.Extensions.Options.OptionsValidationException)
-        {
-            Console.Error.WriteLine($"sana cancel: --{e.Message}");
-            return ExitCodes.BadInput;
+            return failure;
         }
 
         using (host)
         {
-            try
-            {
-                await host.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Console.Error.WriteLine($"sana cancel: cannot reach the cluster '{clusterId}' at {address}: {e.Message}");
-                return ExitCodes.Failure;
-            }
-
             try
             {
                 var client = host.Services.GetRequiredService<ISanaClient>();

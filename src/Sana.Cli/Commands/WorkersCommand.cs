@@ -20,34 +20,14 @@ internal static class WorkersCommand
 
     private static async Task<int> RunAsync(string address, string clusterId, CancellationToken cancellationToken)
     {
-        Microsoft.Extensions.Hosting.IHost host;
-        try
+        var (connected, failure) = await ClusterClient.ConnectAsync("workers", address, clusterId, cancellationToken).ConfigureAwait(false);
+        if (connected is not { } host)
         {
-            host = ClusterClient.Build(address, clusterId);
-        }
-        catch (FormatException e)
-        {
-            Console.Error.WriteLine($"sana workers: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e)
-        {
-            Console.Error.WriteLine($"sana workers: {string.Join("; ", e.Failures)}");
-            return ExitCodes.BadInput;
+            return failure;
         }
 
         using (host)
         {
-            try
-            {
-                await host.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Console.Error.WriteLine($"sana workers: cannot reach the cluster '{clusterId}' at {address}: {e.Message}");
-                return ExitCodes.Failure;
-            }
-
             var gpus = await host.Services.GetRequiredService<ISanaClient>().ListGpusAsync(cancellationToken).ConfigureAwait(false);
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine("GPU                  DEVICE    MODEL            HEALTH     BUSY  QUEUE  CAPACITY  IMAGES/S  DONE");
