@@ -22,121 +22,179 @@ internal sealed partial class GenerationJobGrain
         _run = RunAsync(_cancel.Token);
     }
 
+    /// <summary>
+    /// One run of the job, top to bottom: refresh the usable GPUs when due, give every idle lane a chunk, wait for the
+    /// first call to end and record it, charge a failure where <see cref="ChunkOutcomes"/> says; until the job is
+    /// complete, cancelled, failed or handed over. Then stop what is still out and end the job.
+    /// </summary>
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var request = State.Request!;
-        var dispatcher = _dispatcher = new ChunkDispatcher(request.Count, State.Images.Select(i => i.Index), _time);
-        var inFlight = new Dictionary<Task<ChunkResult>, (GpuDescriptor Gpu, GpuLane Lane)>();
-        var failuresByGpu = new Dictionary<string, int>(StringComparer.Ordinal);
-        var rotation = DispatchRotation.Of(JobId);
-        var consecutiveFailures = 0;
-        GpuDescriptor[] gpus = [];
-        var refreshAt = DateTimeOffset.MinValue;
+        var run = new DispatchRun(_dispatcher = new ChunkDispatcher(State.Request!.Count, State.Images.Select(i => i.Index), _time), DispatchRotation.Of(JobId));
         await RenewAdmissionAsync();
         try
         {
-            while (!dispatcher.IsComplete && !cancellationToken.IsCancellationRequested && State.State == JobState.Running)
+            while (!run.Dispatcher.IsComplete && !cancellationToken.IsCancellationRequested && State.State == JobState.Running)
             {
-                if (_time.GetUtcNow() >= refreshAt)
+                await RefreshGpusWhenDueAsync(run);
+                DispatchToIdleLanes(run, cancellationToken);
+                if (run.InFlight.Count == 0)
                 {
-                    gpus = await UsableGpusAsync(failuresByGpu);
-                    refreshAt = _time.GetUtcNow() + _options.DirectoryRefreshInterval;
-                }
-
-                // Each job starts its round at another GPU, so many small jobs spread over the GPUs instead of all
-                // queueing on the first one.
-                for (var g = 0; g < gpus.Length; g++)
-                {
-                    var gpu = gpus[(g + rotation) % gpus.Length];
-                    if (IsLeaving(gpu.GpuId))
-                    {
-                        continue;
-                    }
-
-                    var capacity = gpu.Capacity * _options.MicroBatchesPerChunk;
-                    var lanes = Enumerable.Range(0, _options.ChunksInFlightPerGpu).Select(l => new GpuLane(gpu.GpuId, l)).ToArray();
-                    var busy = lanes.Count(dispatcher.IsBusy);
-                    foreach (var lane in lanes.Where(l => !dispatcher.IsBusy(l)))
-                    {
-                        // A GPU that has a chunk takes another only while every GPU could still get a full one: the
-                        // end of the job is shared out by speed, one chunk per GPU, and only idle GPUs copy stragglers.
-                        if (busy > 0 && dispatcher.Pending < capacity * gpus.Length)
-                        {
-                            break;
-                        }
-
-                        if (dispatcher.TryTake(lane, capacity, gpus.Length) is not { } indices)
-                        {
-                            break;
-                        }
-
-                        var images = indices.Select(i => new ChunkImage(i, request.SeedOf(i))).ToArray();
-                        var call = GrainFactory.GetGrain<IGpuWorkerGrain>(gpu.GpuId)
-                            .RunChunk(new ChunkRequest(JobId, request, images), cancellationToken);
-                        inFlight[call] = (gpu, lane);
-                        busy++;
-                    }
-                }
-
-                if (inFlight.Count == 0)
-                {
-                    LogNoGpu(_logger, JobId, dispatcher.Pending);
-                    await Task.Delay(_options.NoGpuRetryDelay, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-                    refreshAt = DateTimeOffset.MinValue;
+                    await WaitForAGpuAsync(run, cancellationToken);
                     continue;
                 }
 
-                var finished = await Task.WhenAny(inFlight.Keys);
-                var (from, fromLane) = inFlight[finished];
-                inFlight.Remove(finished);
-                var outcome = await TryRecordAsync(dispatcher, from, fromLane, finished);
-                if (outcome is ChunkOutcome.Recorded or ChunkOutcome.HandedBack)
-                {
-                    consecutiveFailures = 0;
-                    continue;
-                }
-
-                if (cancellationToken.IsCancellationRequested || State.State != JobState.Running)
+                var (outcome, from) = await RecordFirstFinishedAsync(run);
+                if (!await ChargeAsync(run, outcome, from, cancellationToken))
                 {
                     break;
-                }
-
-                refreshAt = DateTimeOffset.MinValue;
-                if (outcome == ChunkOutcome.GpuUnavailable)
-                {
-                    continue; // an unhealthy GPU: skipped until its probe is due, not counted as this job's failure
-                }
-
-                if (outcome is ChunkOutcome.Failed or ChunkOutcome.Cancelled or ChunkOutcome.BadRequest)
-                {
-                    failuresByGpu[from.GpuId] = failuresByGpu.GetValueOrDefault(from.GpuId) + 1;
-                }
-
-                if (++consecutiveFailures >= _options.MaxConsecutiveFailures)
-                {
-                    await FailAsync($"{consecutiveFailures} chunk calls failed in a row; last: {finished.Exception?.GetBaseException().Message}");
                 }
             }
         }
         finally
         {
-            // Cancelled or failed: stop this job's chunks on the GPUs (and wait until they have stopped), then keep
-            // whatever the calls still out managed to store. Handed over: leave them be (see OnDeactivateAsync).
-            if (!_handedOver)
-            {
-                await StopChunksAsync(inFlight.Values.Select(f => f.Gpu).DistinctBy(g => g.GpuId));
-                foreach (var (call, (gpu, lane)) in inFlight)
-                {
-                    await TryRecordAsync(dispatcher, gpu, lane, call);
-                }
-            }
+            await StopOutstandingChunksAsync(run);
         }
 
+        if (!_handedOver)
+        {
+            await EndRunAsync(run.Dispatcher);
+        }
+    }
+
+    /// <summary>The dispatch loop's own state: kept apart from the grain's, which outlives a run.</summary>
+    private sealed class DispatchRun(ChunkDispatcher dispatcher, int rotation)
+    {
+        public ChunkDispatcher Dispatcher { get; } = dispatcher;
+
+        /// <summary>Each job starts its round at another GPU, so many small jobs spread instead of all queueing on the first.</summary>
+        public int Rotation { get; } = rotation;
+
+        public Dictionary<Task<ChunkResult>, (GpuDescriptor Gpu, GpuLane Lane)> InFlight { get; } = [];
+
+        public Dictionary<string, int> FailuresByGpu { get; } = new(StringComparer.Ordinal);
+
+        public int ConsecutiveFailures { get; set; }
+
+        public GpuDescriptor[] Gpus { get; set; } = [];
+
+        public DateTimeOffset RefreshAt { get; set; } = DateTimeOffset.MinValue;
+    }
+
+    private async Task RefreshGpusWhenDueAsync(DispatchRun run)
+    {
+        if (_time.GetUtcNow() >= run.RefreshAt)
+        {
+            run.Gpus = await UsableGpusAsync(run.FailuresByGpu);
+            run.RefreshAt = _time.GetUtcNow() + _options.DirectoryRefreshInterval;
+        }
+    }
+
+    /// <summary>
+    /// Every lane without a chunk of this job gets one. A GPU that has a chunk takes another only while every GPU could
+    /// still get a full one: the end of the job is shared out by speed, one chunk per GPU, and only idle GPUs copy stragglers.
+    /// </summary>
+    private void DispatchToIdleLanes(DispatchRun run, CancellationToken cancellationToken)
+    {
+        var request = State.Request!;
+        var gpus = run.Gpus;
+        for (var g = 0; g < gpus.Length; g++)
+        {
+            var gpu = gpus[(g + run.Rotation) % gpus.Length];
+            if (IsLeaving(gpu.GpuId))
+            {
+                continue;
+            }
+
+            var capacity = gpu.Capacity * _options.MicroBatchesPerChunk;
+            var lanes = Enumerable.Range(0, _options.ChunksInFlightPerGpu).Select(l => new GpuLane(gpu.GpuId, l)).ToArray();
+            var busy = lanes.Count(run.Dispatcher.IsBusy);
+            foreach (var lane in lanes.Where(l => !run.Dispatcher.IsBusy(l)))
+            {
+                if ((busy > 0 && run.Dispatcher.Pending < capacity * gpus.Length) || run.Dispatcher.TryTake(lane, capacity, gpus.Length) is not { } indices)
+                {
+                    break;
+                }
+
+                var images = indices.Select(i => new ChunkImage(i, request.SeedOf(i))).ToArray();
+                var call = GrainFactory.GetGrain<IGpuWorkerGrain>(gpu.GpuId).RunChunk(new ChunkRequest(JobId, request, images), cancellationToken);
+                run.InFlight[call] = (gpu, lane);
+                busy++;
+            }
+        }
+    }
+
+    /// <summary>No GPU could take a chunk: wait a moment and look at the directory again.</summary>
+    private async Task WaitForAGpuAsync(DispatchRun run, CancellationToken cancellationToken)
+    {
+        LogNoGpu(_logger, JobId, run.Dispatcher.Pending);
+        await Task.Delay(_options.NoGpuRetryDelay, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        run.RefreshAt = DateTimeOffset.MinValue;
+    }
+
+    private async Task<(ChunkOutcome Outcome, GpuDescriptor From)> RecordFirstFinishedAsync(DispatchRun run)
+    {
+        var finished = await Task.WhenAny(run.InFlight.Keys);
+        var (from, lane) = run.InFlight[finished];
+        run.InFlight.Remove(finished);
+        return (await TryRecordAsync(run.Dispatcher, from, lane, finished), from);
+    }
+
+    /// <summary>
+    /// Counts a call's failure against its GPU and the job's run of failures in a row (failing the job past
+    /// <see cref="SanaGrainsOptions.MaxConsecutiveFailures"/>). False when the run is to stop.
+    /// </summary>
+    private async Task<bool> ChargeAsync(DispatchRun run, ChunkOutcome outcome, GpuDescriptor from, CancellationToken cancellationToken)
+    {
+        if (outcome is ChunkOutcome.Recorded or ChunkOutcome.HandedBack)
+        {
+            run.ConsecutiveFailures = 0;
+            return true;
+        }
+
+        if (cancellationToken.IsCancellationRequested || State.State != JobState.Running)
+        {
+            return false;
+        }
+
+        run.RefreshAt = DateTimeOffset.MinValue;
+        if (outcome == ChunkOutcome.GpuUnavailable)
+        {
+            return true; // an unhealthy GPU: skipped until its probe is due, not counted as this job's failure
+        }
+
+        if (outcome is ChunkOutcome.Failed or ChunkOutcome.Cancelled or ChunkOutcome.BadRequest)
+        {
+            run.FailuresByGpu[from.GpuId] = run.FailuresByGpu.GetValueOrDefault(from.GpuId) + 1;
+        }
+
+        if (++run.ConsecutiveFailures >= _options.MaxConsecutiveFailures)
+        {
+            await FailAsync($"{run.ConsecutiveFailures} chunk calls failed in a row; last: {_lastChunkError}");
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Cancelled or failed: stop this job's chunks on the GPUs (and wait until they have stopped), then keep whatever
+    /// the calls still out managed to store. Handed over: leave them be (see OnDeactivateAsync).
+    /// </summary>
+    private async Task StopOutstandingChunksAsync(DispatchRun run)
+    {
         if (_handedOver)
         {
             return;
         }
 
+        await StopChunksAsync(run.InFlight.Values.Select(f => f.Gpu).DistinctBy(g => g.GpuId));
+        foreach (var (call, (gpu, lane)) in run.InFlight)
+        {
+            await TryRecordAsync(run.Dispatcher, gpu, lane, call);
+        }
+    }
+
+    private async Task EndRunAsync(ChunkDispatcher dispatcher)
+    {
         if (dispatcher.IsComplete && State.State == JobState.Running)
         {
             // Out of the admission queue before anyone can read "completed" (a reentrant Watch or GetStatus may run
@@ -178,6 +236,7 @@ internal sealed partial class GenerationJobGrain
         catch (Exception e)
         {
             dispatcher.Fail(lane);
+            _lastChunkError = e.Message;
             var outcome = ChunkOutcomes.Of(e);
             switch (outcome)
             {
@@ -216,6 +275,9 @@ internal sealed partial class GenerationJobGrain
     /// silo died may not answer for the whole directory lease, and the loop must not stall behind it.
     /// </summary>
     private static readonly TimeSpan DirectoryCallTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The message of the last failed chunk call, for the job's error when too many fail in a row.</summary>
+    private string? _lastChunkError;
 
     /// <summary>What the directory listed last; used while the directory cannot be reached.</summary>
     private GpuDescriptor[] _lastListed = [];
