@@ -21,11 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sana_common import log, versions, write_json
 
-from sana_common import log, versions, write_json  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 F32 = np.float32
 

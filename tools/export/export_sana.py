@@ -47,15 +47,13 @@ import time
 import traceback
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from model_checksums import file_checksums
+from onnx_export import DTYPES, IR_VERSION, compare, export_graph, ort_session, run_check, to_np
+from sana_common import default_chi, log, versions, write_json
+from transformer_export import MAX_SEQUENCE_LENGTH, export_transformer, export_transformer_kernels
 
-from model_checksums import file_checksums  # noqa: E402
-from onnx_export import DTYPES, IR_VERSION, compare, export_graph, ort_session, run_check, to_np  # noqa: E402
-from sana_common import default_chi, log, versions, write_json  # noqa: E402
-from transformer_export import MAX_SEQUENCE_LENGTH, export_transformer, export_transformer_kernels  # noqa: E402
-
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from torch import nn
 
 PARTS = ("text_encoder", "transformer", "vae_decoder")
 OPTIONAL_PARTS = ("transformer_kernels",)

@@ -21,13 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sana_common import default_chi, log, versions, write_json
+import tiny_corpus
 
-from sana_common import default_chi, log, versions, write_json  # noqa: E402
-import tiny_corpus  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 MAX_SEQ = 300
 NOISE_SEEDS = [0, 1, 42, 123456789, 2**32 + 42, 2**63 - 1, 2**64 - 1]

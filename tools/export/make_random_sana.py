@@ -30,9 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sana_common import build_sana_modules, log, parameter_count as count, replace_output, versions  # noqa: E402
+from sana_common import build_sana_modules, log, parameter_count as count, replace_output, versions
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TOKENIZER = REPO / "tests" / "fixtures" / "tiny-sana" / "diffusers" / "tokenizer"

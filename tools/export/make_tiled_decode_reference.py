@@ -31,12 +31,10 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sana_common import log, versions, write_json
 
-from sana_common import log, versions, write_json  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TINY = REPO / "tests" / "fixtures" / "tiny-sana" / "diffusers"

@@ -26,10 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sana_common import build_sana_modules, default_chi, log, parameter_count, replace_output, versions, write_json  # noqa: E402
-import tiny_corpus  # noqa: E402
+from sana_common import build_sana_modules, default_chi, log, parameter_count, replace_output, versions, write_json
+import tiny_corpus
 
 SEED = 20250101
 TOKENIZER_VOCAB = 1536

@@ -9,7 +9,6 @@ import json
 import math
 import platform
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -61,16 +60,6 @@ def default_chi() -> list[str]:
 
     default = inspect.signature(SanaPipeline.__call__).parameters["complex_human_instruction"].default
     return list(default)
-
-
-def script_dir() -> Path:
-    return Path(__file__).resolve().parent
-
-
-def add_script_dir_to_path() -> None:
-    d = str(script_dir())
-    if d not in sys.path:
-        sys.path.insert(0, d)
 
 
 def replace_output(out: Path, force: bool) -> bool:
