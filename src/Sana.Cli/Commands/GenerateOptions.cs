@@ -49,17 +49,43 @@ internal sealed class GenerateOptions
     /// </summary>
     public GenerateRequest Read(ParseResult parse)
     {
-        var count = parse.GetValue(Count);
-        var batch = parse.GetValue(BatchSize);
-
-        var sampler = parse.GetValue(Scheduler)?.Trim().ToLowerInvariant() switch
-        {
-            "dpm" or "dpm++" or "dpmsolver" => JobSampler.DpmSolver,
-            "euler" => JobSampler.Euler,
-            var other => throw new CommandLineException("--scheduler", $"'{other}' is not dpm or euler"),
-        };
-
         var devices = parse.GetValue(Device) ?? "auto";
+        CheckDevices(devices);
+        var cluster = parse.GetValue(Cluster);
+        var clusterId = parse.GetValue(ClusterId) ?? "sana";
+        CheckCluster(cluster, clusterId);
+        var (cudaOptions, transformerGraph) = ReadInProcessOnly(parse, devices, cluster);
+        var job = new ImageJobRequest
+        {
+            Prompt = parse.GetValue(Prompt) ?? "",
+            NegativePrompt = parse.GetValue(NegativePrompt) ?? "",
+            Count = parse.GetValue(Count),
+            Steps = parse.GetValue(Steps),
+            GuidanceScale = parse.GetValue(GuidanceScale),
+            PagScale = parse.GetValue(PagScale),
+            PagLayers = [.. ParseLayers(parse.GetValue(PagLayers) ?? "")],
+            Sampler = ParseScheduler(parse.GetValue(Scheduler)),
+            Seed = parse.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(0, int.MaxValue),
+        };
+        var jobId = parse.GetValue(JobId) ?? string.Create(CultureInfo.InvariantCulture, $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");
+        return new GenerateRequest(job, parse.GetValue(Width), parse.GetValue(Height), parse.GetValue(BatchSize), parse.GetValue(Model),
+            parse.GetValue(Out) ?? "out", devices, cluster, clusterId, jobId, parse.GetValue(Verbose))
+        {
+            CudaProviderOptions = cudaOptions,
+            TransformerGraph = transformerGraph,
+            CancelOnInterrupt = parse.GetValue(CancelOnInterrupt),
+        };
+    }
+
+    private static JobSampler ParseScheduler(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "dpm" or "dpm++" or "dpmsolver" => JobSampler.DpmSolver,
+        "euler" => JobSampler.Euler,
+        var other => throw new CommandLineException("--scheduler", $"'{other}' is not dpm or euler"),
+    };
+
+    private static void CheckDevices(string devices)
+    {
         try
         {
             foreach (var d in devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -74,20 +100,26 @@ internal sealed class GenerateOptions
         {
             throw new CommandLineException("--" + e.Message);
         }
+    }
 
-        var cluster = parse.GetValue(Cluster);
-        if (cluster is not null)
+    private static void CheckCluster(string? cluster, string clusterId)
+    {
+        try
         {
-            try
+            if (cluster is not null)
             {
-                Sana.Cli.Cluster.ClusterAddress.Apply(cluster, parse.GetValue(ClusterId) ?? "sana", new Sana.Orleans.Client.SanaClusterOptions());
-            }
-            catch (FormatException e)
-            {
-                throw new CommandLineException("--" + e.Message);
+                Sana.Cli.Cluster.ClusterAddress.Apply(cluster, clusterId, new Sana.Orleans.Client.SanaClusterOptions());
             }
         }
+        catch (FormatException e)
+        {
+            throw new CommandLineException("--" + e.Message);
+        }
+    }
 
+    /// <summary>The in-process cluster's own settings (--cuda-option, --transformer-graph): refused with --cluster.</summary>
+    private (IReadOnlyDictionary<string, string> CudaOptions, TransformerGraphPreference Graph) ReadInProcessOnly(ParseResult parse, string devices, string? cluster)
+    {
         IReadOnlyDictionary<string, string> cudaOptions;
         TransformerGraphPreference transformerGraph;
         try
@@ -113,26 +145,7 @@ internal sealed class GenerateOptions
             throw new CommandLineException("--transformer-graph", "only for the in-process cluster (a running cluster's silos take Sana:Workers:TransformerGraph)");
         }
 
-        var job = new ImageJobRequest
-        {
-            Prompt = parse.GetValue(Prompt) ?? "",
-            NegativePrompt = parse.GetValue(NegativePrompt) ?? "",
-            Count = count,
-            Steps = parse.GetValue(Steps),
-            GuidanceScale = parse.GetValue(GuidanceScale),
-            PagScale = parse.GetValue(PagScale),
-            PagLayers = [.. ParseLayers(parse.GetValue(PagLayers) ?? "")],
-            Sampler = sampler,
-            Seed = parse.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(0, int.MaxValue),
-        };
-        var jobId = parse.GetValue(JobId) ?? string.Create(CultureInfo.InvariantCulture, $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");
-        return new GenerateRequest(job, parse.GetValue(Width), parse.GetValue(Height), batch, parse.GetValue(Model),
-            parse.GetValue(Out) ?? "out", devices, cluster, parse.GetValue(ClusterId) ?? "sana", jobId, parse.GetValue(Verbose))
-        {
-            CudaProviderOptions = cudaOptions,
-            TransformerGraph = transformerGraph,
-            CancelOnInterrupt = parse.GetValue(CancelOnInterrupt),
-        };
+        return (cudaOptions, transformerGraph);
     }
 
     internal static IReadOnlyList<int> ParseLayers(string text)

@@ -157,78 +157,15 @@ internal static class BenchCommand
 
         using (pipeline)
         {
-            var environment = BenchEnvironment.Read(request.Device);
-            var peakTflops = request.PeakTflops ?? DenseRates.TflopsOf(environment.GpuName);
-            var report = new BenchReport
-            {
-                Tool = "sana bench",
-                Label = request.Label,
-                Model = new BenchModel(folder.Name, folder.Root, folder.Manifest.TextEncoder.Dtype, folder.Manifest.Transformer.Dtype, folder.Manifest.VaeDecoder.Dtype, folder.Manifest.Transformer.NumLayers, shape?.Hidden),
-                Device = request.Device.ToString(),
-                Environment = environment,
-                Settings = new BenchSettings(settings.Width, settings.Height, settings.Steps, settings.GuidanceScale, "dpm", request.Warmup, request.Repeats, request.Prompt),
-                LoadSeconds = load.Elapsed.TotalSeconds,
-                Flops = flops is null ? null : new BenchFlops(flops.Value.PerForward, flops.Value.PerImage, peakTflops,
-                    "transformer only, from the manifest's dimensions (linear layers, attention, GLUMBConv; mlp_ratio 2.5), x steps x guidance branches; text encoder and VAE decode not counted"),
-                TimingMethod = "wall clock around each Generate call (one micro-batch = the batch size); split from the pipeline's progress reports: steps = last step report - first + one median step (at most the first report's time); text encoder (+ noise, inputs) = first step report - start - that step; decode (+ RGB conversion) = final report - last step report",
-                BaselineMemoryMib = baselineMemory,
-                CudaProviderOptions = request.CudaOptions,
-                TransformerGraph = pipeline.TransformerGraph.ToString(),
-                Profiled = request.Profile,
-                CudaLaunchBlocking = System.Environment.GetEnvironmentVariable("CUDA_LAUNCH_BLOCKING") == "1",
-            };
+            var report = NewReport(request, folder, shape, settings, load.Elapsed.TotalSeconds, flops, pipeline, baselineMemory);
+            var peakTflops = report.Flops?.PeakTflops;
             Console.Error.WriteLine($"sana bench: transformer: {pipeline.TransformerGraph}");
             Console.Error.WriteLine(string.Create(inv, $"sana bench: loaded in {report.LoadSeconds:F1}s; {settings.Width}x{settings.Height}, {settings.Steps} steps, CFG {settings.GuidanceScale}; batch sizes {string.Join(',', request.BatchSizes)}"));
-            var seed = 0UL;
-            var call = 0;
+            var takes = new BenchTakes(request.Prompt);
             foreach (var batch in request.BatchSizes)
             {
                 memory?.ResetPeak();
-                var seeds = new ImageSeed[batch];
-                var runs = new List<BenchRun>();
-                var warmupSeconds = new List<double>();
-                try
-                {
-                    for (var r = 0; r < request.Warmup + request.Repeats; r++)
-                    {
-                        for (var i = 0; i < batch; i++)
-                        {
-                            seeds[i] = new ImageSeed(i, seed++);
-                        }
-
-                        var run = TimeOne(pipeline, settings with { Prompt = string.Create(inv, $"{request.Prompt}, take {++call}") }, seeds, cancellationToken);
-                        if (r < request.Warmup)
-                        {
-                            warmupSeconds.Add(run.TotalSeconds);
-                        }
-                        else
-                        {
-                            runs.Add(run);
-                        }
-                    }
-                }
-                catch (Sana.Inference.Onnx.OutOfDeviceMemoryException e)
-                {
-                    Console.Error.WriteLine($"sana bench: batch {batch}: out of device memory ({e.Message})");
-                    report.Results.Add(BenchResult.Failed(batch, "out of device memory", memory?.TakePeak()));
-                    Write(report, request.OutputPath);
-                    continue;
-                }
-                catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
-                {
-                    // A kernel's own limit (seen on the H200: ORT's CUDA Resize refuses outputs over 2^31 elements in
-                    // the fp32 VAE decode at batch 8, 1024 px) fails this batch size, not the whole run.
-                    var reason = string.Join(' ', e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                    Console.Error.WriteLine($"sana bench: batch {batch}: failed: {reason}");
-                    report.Results.Add(BenchResult.Failed(batch, reason, memory?.TakePeak()));
-                    Write(report, request.OutputPath);
-                    continue;
-                }
-
-                var result = BenchResult.From(batch, runs, warmupSeconds, memory?.TakePeak(), baselineMemory, flops?.PerImage, peakTflops);
-                report.Results.Add(result);
-                Console.Error.WriteLine(string.Create(inv,
-                    $"sana bench: batch {batch}: {result.ImagesPerSecond:F3} images/s ({result.MeanSeconds:F3}s per call, text {result.TextEncoderSeconds:F3}s, steps {result.TransformerSeconds:F3}s = {result.StepSeconds * 1000:F1} ms/step, decode {result.VaeDecodeSeconds:F3}s), peak {result.PeakMemoryMib?.ToString(inv) ?? "n/a"} MiB, utilisation {result.UtilisationPercent?.ToString("F1", inv) ?? "n/a"}%"));
+                report.Results.Add(MeasureBatch(pipeline, settings, batch, request, takes, memory, baselineMemory, flops?.PerImage, peakTflops, cancellationToken));
                 Write(report, request.OutputPath);
             }
 
@@ -240,6 +177,95 @@ internal static class BenchCommand
 
             Console.Out.Write(report.ToMarkdown());
             return ExitCodes.Success;
+        }
+    }
+
+    /// <summary>The report's header: what was measured, where and how; the results are added per batch size.</summary>
+    private static BenchReport NewReport(BenchRequest request, ModelFolder folder, TransformerShape? shape, GenerationSettings settings, double loadSeconds,
+        (double PerForward, double PerImage)? flops, SanaPipeline pipeline, long? baselineMemory)
+    {
+        var environment = BenchEnvironment.Read(request.Device);
+        var peakTflops = request.PeakTflops ?? DenseRates.TflopsOf(environment.GpuName);
+        return new BenchReport
+        {
+            Tool = "sana bench",
+            Label = request.Label,
+            Model = new BenchModel(folder.Name, folder.Root, folder.Manifest.TextEncoder.Dtype, folder.Manifest.Transformer.Dtype, folder.Manifest.VaeDecoder.Dtype, folder.Manifest.Transformer.NumLayers, shape?.Hidden),
+            Device = request.Device.ToString(),
+            Environment = environment,
+            Settings = new BenchSettings(settings.Width, settings.Height, settings.Steps, settings.GuidanceScale, "dpm", request.Warmup, request.Repeats, request.Prompt),
+            LoadSeconds = loadSeconds,
+            Flops = flops is null ? null : new BenchFlops(flops.Value.PerForward, flops.Value.PerImage, peakTflops,
+                "transformer only, from the manifest's dimensions (linear layers, attention, GLUMBConv; mlp_ratio 2.5), x steps x guidance branches; text encoder and VAE decode not counted"),
+            TimingMethod = "wall clock around each Generate call (one micro-batch = the batch size); split from the pipeline's progress reports: steps = last step report - first + one median step (at most the first report's time); text encoder (+ noise, inputs) = first step report - start - that step; decode (+ RGB conversion) = final report - last step report",
+            BaselineMemoryMib = baselineMemory,
+            CudaProviderOptions = request.CudaOptions,
+            TransformerGraph = pipeline.TransformerGraph.ToString(),
+            Profiled = request.Profile,
+            CudaLaunchBlocking = System.Environment.GetEnvironmentVariable("CUDA_LAUNCH_BLOCKING") == "1",
+        };
+    }
+
+    /// <summary>
+    /// One batch size: its warm-up and timed calls and their result; out of device memory or a kernel's own limit
+    /// (seen on the H200: ORT's CUDA Resize refuses outputs over 2^31 elements in the fp32 VAE decode at batch 8,
+    /// 1024 px) fails this batch size, not the whole run.
+    /// </summary>
+    private static BenchResult MeasureBatch(SanaPipeline pipeline, GenerationSettings settings, int batch, BenchRequest request, BenchTakes takes,
+        GpuMemorySampler? memory, long? baselineMemory, double? flopsPerImage, double? peakTflops, CancellationToken cancellationToken)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var runs = new List<BenchRun>();
+        var warmupSeconds = new List<double>();
+        try
+        {
+            for (var r = 0; r < request.Warmup + request.Repeats; r++)
+            {
+                var (prompt, seeds) = takes.Next(batch);
+                var run = TimeOne(pipeline, settings with { Prompt = prompt }, seeds, cancellationToken);
+                if (r < request.Warmup)
+                {
+                    warmupSeconds.Add(run.TotalSeconds);
+                }
+                else
+                {
+                    runs.Add(run);
+                }
+            }
+        }
+        catch (Sana.Inference.Onnx.OutOfDeviceMemoryException e)
+        {
+            Console.Error.WriteLine($"sana bench: batch {batch}: out of device memory ({e.Message})");
+            return BenchResult.Failed(batch, "out of device memory", memory?.TakePeak());
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            var reason = string.Join(' ', e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Console.Error.WriteLine($"sana bench: batch {batch}: failed: {reason}");
+            return BenchResult.Failed(batch, reason, memory?.TakePeak());
+        }
+
+        var result = BenchResult.From(batch, runs, warmupSeconds, memory?.TakePeak(), baselineMemory, flopsPerImage, peakTflops);
+        Console.Error.WriteLine(string.Create(inv,
+            $"sana bench: batch {batch}: {result.ImagesPerSecond:F3} images/s ({result.MeanSeconds:F3}s per call, text {result.TextEncoderSeconds:F3}s, steps {result.TransformerSeconds:F3}s = {result.StepSeconds * 1000:F1} ms/step, decode {result.VaeDecodeSeconds:F3}s), peak {result.PeakMemoryMib?.ToString(inv) ?? "n/a"} MiB, utilisation {result.UtilisationPercent?.ToString("F1", inv) ?? "n/a"}%"));
+        return result;
+    }
+
+    /// <summary>Each call's prompt and seeds: a new suffix per call so the prompt cache never answers, seeds counting on across calls.</summary>
+    private sealed class BenchTakes(string prompt)
+    {
+        private ulong _seed;
+        private int _call;
+
+        public (string Prompt, ImageSeed[] Seeds) Next(int batch)
+        {
+            var seeds = new ImageSeed[batch];
+            for (var i = 0; i < batch; i++)
+            {
+                seeds[i] = new ImageSeed(i, _seed++);
+            }
+
+            return (string.Create(CultureInfo.InvariantCulture, $"{prompt}, take {++_call}"), seeds);
         }
     }
 
