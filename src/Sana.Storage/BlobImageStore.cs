@@ -71,6 +71,20 @@ public sealed partial class BlobImageStore : IImageStore
         return blob.Uri.GetLeftPart(UriPartial.Path);
     }
 
+    public async Task<string> SaveManifestAsync(string jobId, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        ImageKey.EnsureValidJobId(jobId);
+        var blob = _container.GetBlobClient($"{jobId}/{IImageStore.ManifestName}");
+        if (_canCreateContainer)
+        {
+            await EnsureContainerAsync().ConfigureAwait(false);
+        }
+
+        var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/jsonl" } };
+        await blob.UploadAsync(BinaryData.FromBytes(content), options, cancellationToken).ConfigureAwait(false);
+        return blob.Uri.GetLeftPart(UriPartial.Path);
+    }
+
     private async Task UploadAsync(BlobClient blob, ImageKey key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         if (_canCreateContainer)

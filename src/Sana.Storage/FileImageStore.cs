@@ -38,6 +38,39 @@ public sealed partial class FileImageStore : IImageStore
             throw new ImageStoreAccessException($"cannot create the image folder {folder}: {e.Message}", e);
         }
 
+        await WriteWholeAsync(path, content, cancellationToken).ConfigureAwait(false);
+        LogSaved(key.JobId, key.Index, path, content.Length);
+        return path;
+    }
+
+    /// <summary>
+    /// File-system errors that waiting does not fix (read-only, not a folder, no permission, disk or quota full): the
+    /// save fails at once instead of being retried for the store's retry budget.
+    /// </summary>
+    private static bool CannotHeal(Exception e) => e is UnauthorizedAccessException
+        || (e is IOException && OperatingSystem.IsLinux() && e.HResult is ReadOnlyFileSystem or NotADirectory or NoSpaceLeft or QuotaExceeded or FileExists);
+
+    // Linux errno values, which .NET reports as an IOException's HResult.
+    private const int FileExists = 17;
+    private const int NotADirectory = 20;
+    private const int NoSpaceLeft = 28;
+    private const int ReadOnlyFileSystem = 30;
+    private const int QuotaExceeded = 122;
+
+    public async Task<string> SaveManifestAsync(string jobId, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        ImageKey.EnsureValidJobId(jobId);
+        var folder = System.IO.Path.Combine(Root, jobId);
+        Directory.CreateDirectory(folder);
+        var path = System.IO.Path.Combine(folder, IImageStore.ManifestName);
+        await WriteWholeAsync(path, content, cancellationToken).ConfigureAwait(false);
+        return path;
+    }
+
+    /// <summary>Writes a file so that a reader (or a crash) sees the old one or the new one whole, never a part.</summary>
+    private async Task WriteWholeAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var folder = System.IO.Path.GetDirectoryName(path)!;
         // Hidden (leading dot) and unique, in the same folder so the rename is atomic on one file system.
         var temp = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}{TempSuffix}");
         try
@@ -62,23 +95,7 @@ public sealed partial class FileImageStore : IImageStore
             throw;
         }
 
-        LogSaved(key.JobId, key.Index, path, content.Length);
-        return path;
     }
-
-    /// <summary>
-    /// File-system errors that waiting does not fix (read-only, not a folder, no permission, disk or quota full): the
-    /// save fails at once instead of being retried for the store's retry budget.
-    /// </summary>
-    private static bool CannotHeal(Exception e) => e is UnauthorizedAccessException
-        || (e is IOException && OperatingSystem.IsLinux() && e.HResult is ReadOnlyFileSystem or NotADirectory or NoSpaceLeft or QuotaExceeded or FileExists);
-
-    // Linux errno values, which .NET reports as an IOException's HResult.
-    private const int FileExists = 17;
-    private const int NotADirectory = 20;
-    private const int NoSpaceLeft = 28;
-    private const int ReadOnlyFileSystem = 30;
-    private const int QuotaExceeded = 122;
 
     public async Task<byte[]?> ReadAsync(string reference, CancellationToken cancellationToken)
     {

@@ -16,4 +16,13 @@ public interface IImageStore
 
     /// <summary>Every stored image of a job, by key, in index order.</summary>
     IAsyncEnumerable<ImageKey> ListAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes the job's manifest (<see cref="ManifestName"/>, JSON lines, one per image) beside its images, replacing an
+    /// earlier one whole; returns a reference <see cref="ReadAsync"/> resolves.
+    /// </summary>
+    Task<string> SaveManifestAsync(string jobId, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>The manifest's name in a job's folder; no image is named so (<see cref="ImageKey.TryParse"/> refuses it).</summary>
+    public const string ManifestName = "manifest.jsonl";
 }

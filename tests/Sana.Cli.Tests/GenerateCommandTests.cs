@@ -18,7 +18,16 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.True(code == 0, err);
         var job = Path.Combine(Out, "fox");
         var files = Directory.GetFiles(job).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal(new[] { "000000-18446744073709551614.png", "000001-18446744073709551615.png", "000002-0.png" }, files);
+        Assert.Equal(new[] { "000000-18446744073709551614.png", "000001-18446744073709551615.png", "000002-0.png", "manifest.jsonl" }, files);
+
+        // The manifest: one line per image, in order, each with its seed, reference and the file's SHA-256.
+        var manifest = File.ReadAllLines(Path.Combine(job, "manifest.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal([0, 1, 2], manifest.Select(m => m.GetProperty("index").GetInt32()));
+        Assert.Equal([18446744073709551614UL, 18446744073709551615UL, 0UL], manifest.Select(m => m.GetProperty("seed").GetUInt64()));
+        Assert.All(manifest, m => Assert.Equal("a red fox", m.GetProperty("prompt").GetString()));
+        Assert.All(manifest, m => Assert.Equal(
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(m.GetProperty("image").GetString()!))),
+            m.GetProperty("sha256").GetString()));
         Assert.Equal(3, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // one reference per image on stdout
         Assert.Contains("job fox completed: 3/3 images", err, StringComparison.Ordinal);
         var text = ImageEncoder.ReadPngText(File.ReadAllBytes(Path.Combine(job, "000002-0.png")));

@@ -90,8 +90,8 @@ internal static class GenerateCommand
 
             var images = Path.GetFullPath(Path.Combine(request.OutputFolder, request.JobId));
             var workers = host.Services.GetRequiredService<IGpuInventory>().Workers;
-            var header = $"sana: job {request.JobId}: {job.Count} image(s) {job.Width}x{job.Height}, seed {job.Seed}, on an in-process cluster ({string.Join(", ", workers.Select(w => w.Device))}, model {folder.Name}); images under {images}";
-            return await RunJobAsync(host.Services.GetRequiredService<ISanaClient>(), job, request.JobId, header, $"under {images}", OnInterrupt.CancelJob, cancellationToken).ConfigureAwait(false);
+            var header = $"sana: job {request.JobId}: {Describe(job)} {job.Width}x{job.Height}, seed {job.Seed}, on an in-process cluster ({string.Join(", ", workers.Select(w => w.Device))}, model {folder.Name}); images under {images}";
+            return await RunJobAsync(host.Services.GetRequiredService<ISanaClient>(), job, request.JobId, header, $"under {images}", OnInterrupt.CancelJob, cancellationToken, request.PromptLines).ConfigureAwait(false);
         }
         finally
         {
@@ -128,9 +128,9 @@ internal static class GenerateCommand
             var client = host.Services.GetRequiredService<ISanaClient>();
             var native = await NativeSizeAsync(client, request.Job.Model, cancellationToken).ConfigureAwait(false);
             var job = request.Job with { Width = request.Width ?? native ?? request.Job.Width, Height = request.Height ?? native ?? request.Job.Height };
-            var header = $"sana: job {request.JobId}: {job.Count} image(s) {job.Width}x{job.Height}, seed {job.Seed}, on cluster '{request.ClusterId}'";
+            var header = $"sana: job {request.JobId}: {Describe(job)} {job.Width}x{job.Height}, seed {job.Seed}, on cluster '{request.ClusterId}'";
             var onInterrupt = request.CancelOnInterrupt ? OnInterrupt.CancelJob : OnInterrupt.LeaveRunning;
-            return await RunJobAsync(client, job, request.JobId, header, "in the cluster's image store", onInterrupt, cancellationToken).ConfigureAwait(false);
+            return await RunJobAsync(client, job, request.JobId, header, "in the cluster's image store", onInterrupt, cancellationToken, request.PromptLines).ConfigureAwait(false);
         }
         finally
         {
@@ -138,8 +138,20 @@ internal static class GenerateCommand
         }
     }
 
+    private static string Describe(ImageJobRequest job) =>
+        job.Items is { Length: > 0 } items ? $"{job.ImageCount} image(s) of {items.Length} prompt(s)" : $"{job.Count} image(s)";
+
+    /// <summary>The prompt file's line and the item's own field of a request field "items[k].field", or (0, "").</summary>
+    private static (int Line, string Field) ItemLine(string? field, IReadOnlyList<int> lines)
+    {
+        var match = field is null ? null : System.Text.RegularExpressions.Regex.Match(field, @"^items\[(\d+)\]\.?(.*)$");
+        return match is { Success: true } && int.TryParse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var k) && k < lines.Count && field!.Length < 200
+            ? (lines[k], match.Groups[2].Value.Length > 0 ? match.Groups[2].Value : "line")
+            : (0, "");
+    }
+
     private static async Task<JobRunResult?> RunJobAsync(
-        ISanaClient client, ImageJobRequest job, string jobId, string header, string where, OnInterrupt onInterrupt, CancellationToken cancellationToken)
+        ISanaClient client, ImageJobRequest job, string jobId, string header, string where, OnInterrupt onInterrupt, CancellationToken cancellationToken, IReadOnlyList<int>? lines = null)
     {
         try
         {
@@ -147,7 +159,9 @@ internal static class GenerateCommand
         }
         catch (JobRequestException e)
         {
-            throw CommandLineException.FromField(e.Field, e.Message);
+            throw lines is not null && ItemLine(e.Field, lines) is var (line, field) && line > 0
+                ? new CommandLineException("--prompts", $"line {line}: {field}: {e.Message[(e.Field!.Length + 1)..].TrimStart()}")
+                : CommandLineException.FromField(e.Field, e.Message);
         }
         catch (ClusterBusyException e)
         {

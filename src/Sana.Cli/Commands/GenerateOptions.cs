@@ -12,7 +12,8 @@ internal sealed class GenerateOptions
     public const int MaxCount = 100_000;
     public const int MaxBatchSize = 256;
 
-    public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = $"What to draw (up to {GenerationLimits.MaxPromptChars} characters).", Required = true };
+    public Option<string?> Prompt { get; } = new("--prompt", "-p") { Description = $"What to draw (up to {GenerationLimits.MaxPromptChars} characters); this or --prompts is required." };
+    public Option<string?> Prompts { get; } = new("--prompts") { Description = "A job of many prompts from FILE, one a line: JSON lines ({\"prompt\": ..., \"negative_prompt\": ..., \"count\": ..., \"seed\": ...}) or CSV with a header of those columns; an item without a count takes --count, without a seed it continues the job's seeds. A manifest.jsonl beside the images lists every image with its item." };
     public Option<string> NegativePrompt { get; } = new("--negative-prompt") { Description = "What to steer away from (default: empty).", DefaultValueFactory = _ => "" };
     public Option<int> Count { get; } = NumberOptions.Whole("--count", 1, MaxCount, 1, "How many images; image i uses seed S+i", "-n");
     public Option<ulong?> Seed { get; } = NumberOptions.OptionalWhole("--seed", ulong.MinValue, ulong.MaxValue, "64-bit seed of image 0 (default: random, printed)");
@@ -37,7 +38,7 @@ internal sealed class GenerateOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Prompt, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, CancelOnInterrupt, JobId, Verbose, CudaOptions, TransformerGraph })
+        foreach (var option in new Option[] { Prompt, Prompts, NegativePrompt, Count, Seed, Steps, GuidanceScale, PagScale, PagLayers, Width, Height, Scheduler, Model, Out, Device, BatchSize, Cluster, ClusterId, CancelOnInterrupt, JobId, Verbose, CudaOptions, TransformerGraph })
         {
             command.Options.Add(option);
         }
@@ -55,17 +56,20 @@ internal sealed class GenerateOptions
         var clusterId = parse.GetValue(ClusterId) ?? "sana";
         CheckCluster(cluster, clusterId);
         var (cudaOptions, transformerGraph) = ReadInProcessOnly(parse, devices, cluster);
+        var seed = parse.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(0, int.MaxValue);
+        var promptFile = ReadPrompts(parse, seed);
         var job = new ImageJobRequest
         {
-            Prompt = parse.GetValue(Prompt) ?? "",
-            NegativePrompt = parse.GetValue(NegativePrompt) ?? "",
-            Count = parse.GetValue(Count),
+            Prompt = promptFile is null ? parse.GetValue(Prompt) ?? "" : "",
+            NegativePrompt = promptFile is null ? parse.GetValue(NegativePrompt) ?? "" : "",
+            Items = promptFile?.Items,
+            Count = promptFile is null ? parse.GetValue(Count) : 1,
             Steps = parse.GetValue(Steps),
             GuidanceScale = parse.GetValue(GuidanceScale),
             PagScale = parse.GetValue(PagScale),
             PagLayers = [.. ParseLayers(parse.GetValue(PagLayers) ?? "")],
             Sampler = ParseScheduler(parse.GetValue(Scheduler)),
-            Seed = parse.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(0, int.MaxValue),
+            Seed = seed,
         };
         var jobId = parse.GetValue(JobId) ?? string.Create(CultureInfo.InvariantCulture, $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");
         return new GenerateRequest(job, parse.GetValue(Width), parse.GetValue(Height), parse.GetValue(BatchSize), parse.GetValue(Model),
@@ -74,7 +78,25 @@ internal sealed class GenerateOptions
             CudaProviderOptions = cudaOptions,
             TransformerGraph = transformerGraph,
             CancelOnInterrupt = parse.GetValue(CancelOnInterrupt),
+            PromptLines = promptFile?.Lines,
         };
+    }
+
+    /// <summary>The items of --prompts, or null for a job of one --prompt; exactly one of the two is given.</summary>
+    private PromptFile? ReadPrompts(ParseResult parse, ulong seed)
+    {
+        var path = parse.GetValue(Prompts);
+        var prompt = parse.GetValue(Prompt);
+        if (path is null)
+        {
+            return string.IsNullOrEmpty(prompt)
+                ? throw new CommandLineException($"--prompt is required: what to draw (or --prompts FILE: many prompts, one a line)")
+                : null;
+        }
+
+        return prompt is not null
+            ? throw new CommandLineException("--prompts", "takes the place of --prompt: give one of them")
+            : PromptFile.Read(path, parse.GetValue(Count), parse.GetValue(NegativePrompt) ?? "", seed, MaxCount);
     }
 
     private static JobSampler ParseScheduler(string? text) => text?.Trim().ToLowerInvariant() switch
@@ -191,4 +213,7 @@ internal sealed record GenerateRequest(
 
     /// <summary>Whether Ctrl+C cancels a running cluster's job instead of leaving it running (--cancel-on-interrupt).</summary>
     public bool CancelOnInterrupt { get; init; }
+
+    /// <summary>The --prompts file's line of each item, so that the cluster's errors about item k name its line.</summary>
+    public IReadOnlyList<int>? PromptLines { get; init; }
 }

@@ -10,8 +10,9 @@ public enum JobSampler
 }
 
 /// <summary>
-/// "N images of this prompt": what a client submits. Image i of the job uses seed <see cref="Seed"/> + i (wrapping),
-/// so the same request always gives the same images whatever GPUs run it. Defaults are diffusers' Sana defaults.
+/// "N images of this prompt", or of each of many prompts (<see cref="Items"/>): what a client submits. Image i of the
+/// job (or of an item) uses seed <see cref="Seed"/> (the item's seed) + i, wrapping, so the same request always gives
+/// the same images whatever GPUs run it. Defaults are diffusers' Sana defaults.
 /// </summary>
 [GenerateSerializer]
 [Immutable]
@@ -34,12 +35,24 @@ public sealed record ImageJobRequest
     /// <summary>The model name to run; null takes whatever model the cluster's GPUs serve.</summary>
     [Id(12)] public string? Model { get; init; }
 
-    /// <summary>The seed of image <paramref name="index"/>: seed + index, wrapping at 2^64.</summary>
-    public ulong SeedOf(int index) => unchecked(Seed + (ulong)index);
+    /// <summary>
+    /// A job of many prompts: each item its own prompt, negative prompt, count and seed, all with this request's size,
+    /// steps, sampler, guidance, PAG and model. The job's images are numbered item after item. With items, this
+    /// request's own <see cref="Prompt"/> and <see cref="NegativePrompt"/> stay empty and <see cref="Count"/> and
+    /// <see cref="Seed"/> are not used.
+    /// </summary>
+    [Id(13)] public JobItem[]? Items { get; init; }
 
-    /// <summary>Value equality including the PAG layer list (records compare arrays by reference).</summary>
+    /// <summary>How many images the job makes: <see cref="Count"/>, or the items' counts together.</summary>
+    public int ImageCount => Items is { Length: > 0 } items ? (int)Math.Min(int.MaxValue, items.Sum(i => (long)Math.Max(0, i.Count))) : Count;
+
+    /// <summary>The seed of image <paramref name="index"/>: seed + index, wrapping at 2^64 (for items, see <see cref="JobItemLayout"/>).</summary>
+    public ulong SeedOf(int index) => Items is { Length: > 0 } ? new JobItemLayout(this).SeedOf(index) : unchecked(Seed + (ulong)index);
+
+    /// <summary>Value equality including the PAG layer list and the items (records compare arrays by reference).</summary>
     public bool SameAs(ImageJobRequest? other) =>
         other is not null
-        && this with { PagLayers = [] } == other with { PagLayers = [] }
-        && PagLayers.AsSpan().SequenceEqual(other.PagLayers);
+        && this with { PagLayers = [], Items = null } == other with { PagLayers = [], Items = null }
+        && PagLayers.AsSpan().SequenceEqual(other.PagLayers)
+        && (Items ?? []).AsSpan().SequenceEqual(other.Items ?? []);
 }

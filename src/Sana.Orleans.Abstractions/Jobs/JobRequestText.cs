@@ -15,6 +15,11 @@ public static class JobRequestText
         ArgumentNullException.ThrowIfNull(request);
         Check("prompt", request.Prompt);
         Check("negative_prompt", request.NegativePrompt);
+        for (var k = 0; k < (request.Items?.Length ?? 0); k++)
+        {
+            Check($"items[{k}].prompt", request.Items![k]?.Prompt);
+            Check($"items[{k}].negative_prompt", request.Items[k]?.NegativePrompt);
+        }
     }
 
     private static void Check(string field, string? text)

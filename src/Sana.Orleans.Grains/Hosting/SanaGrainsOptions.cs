@@ -14,6 +14,12 @@ public sealed class SanaGrainsOptions
 
     public int MaxImagesPerJob { get; set; } = 100_000;
 
+    /// <summary>Most items (prompts) one job holds: the whole list is kept in the job's stored state.</summary>
+    public int MaxItemsPerJob { get; set; } = 10_000;
+
+    /// <summary>Most characters of prompts and negative prompts one job's items hold together.</summary>
+    public int MaxItemTextChars { get; set; } = 4_000_000;
+
     /// <summary>Micro-batches per chunk handed to a GPU: more amortises call overhead, fewer balances the tail.</summary>
     public int MicroBatchesPerChunk { get; set; } = 1;
 
@@ -126,6 +132,11 @@ public sealed class SanaGrainsOptions
         if (MaxImagesPerJob < 1)
         {
             yield return "MaxImagesPerJob: must be at least 1";
+        }
+
+        if (MaxItemsPerJob < 1 || MaxItemTextChars < 1)
+        {
+            yield return "MaxItemsPerJob, MaxItemTextChars: must be at least 1";
         }
 
         if (ChunksInFlightPerGpu < 1)

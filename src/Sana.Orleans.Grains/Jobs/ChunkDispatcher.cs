@@ -20,12 +20,18 @@ internal sealed class ChunkDispatcher
     private readonly Dictionary<GpuLane, double> _rates = [];
     private readonly Dictionary<string, long> _lastCompletion = new(StringComparer.Ordinal); // by GPU, not lane
     private readonly TimeProvider _time;
+    private readonly Func<int, int> _groupOf;
 
-    public ChunkDispatcher(int total, IEnumerable<int> alreadyDone, TimeProvider? time = null)
+    /// <summary>
+    /// <paramref name="total"/> indices, those in <paramref name="alreadyDone"/> done; <paramref name="groupOf"/> gives
+    /// an index's group (a job's item): a chunk never spans two, since a GPU runs a chunk with one prompt.
+    /// </summary>
+    public ChunkDispatcher(int total, IEnumerable<int> alreadyDone, TimeProvider? time = null, Func<int, int>? groupOf = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(total);
         Total = total;
         _time = time ?? TimeProvider.System;
+        _groupOf = groupOf ?? (_ => 0);
         _done.UnionWith(alreadyDone.Where(i => i >= 0 && i < total));
         for (var i = 0; i < total; i++)
         {
@@ -77,7 +83,8 @@ internal sealed class ChunkDispatcher
         var remaining = _pending.Count + OpenInFlight();
         var share = Share(lane, remaining, Math.Max(1, gpuCount));
         var size = Math.Clamp(Math.Min(capacity, (int)Math.Ceiling(share)), 1, _pending.Count);
-        var chunk = _pending.Take(size).ToArray();
+        var group = _groupOf(_pending.Min);
+        var chunk = _pending.Take(size).TakeWhile(i => _groupOf(i) == group).ToArray();
         foreach (var index in chunk)
         {
             _pending.Remove(index);

@@ -48,4 +48,7 @@ internal sealed partial class GenerationJobGrain
 
     [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Job {JobId}: {GpuId} is leaving (its silo stops) and handed its chunk back; its images go to other GPUs now")]
     private static partial void LogHandedBack(ILogger logger, string jobId, string gpuId);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Job {JobId}: writing its manifest failed (attempt {Attempt}); trying again")]
+    private static partial void LogManifestRetry(ILogger logger, Exception exception, string jobId, int attempt);
 }

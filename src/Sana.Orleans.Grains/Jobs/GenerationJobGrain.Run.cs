@@ -29,7 +29,9 @@ internal sealed partial class GenerationJobGrain
     /// </summary>
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var run = new DispatchRun(_dispatcher = new ChunkDispatcher(State.Request!.Count, State.Images.Select(i => i.Index), _time), DispatchRotation.Of(JobId));
+        var layout = Layout;
+        var dispatcher = new ChunkDispatcher(layout.ImageCount, State.Images.Select(i => i.Index), _time, index => layout.Locate(index).Item);
+        var run = new DispatchRun(_dispatcher = dispatcher, DispatchRotation.Of(JobId));
         await RenewAdmissionAsync();
         try
         {
@@ -95,7 +97,7 @@ internal sealed partial class GenerationJobGrain
     /// </summary>
     private void DispatchToIdleLanes(DispatchRun run, CancellationToken cancellationToken)
     {
-        var request = State.Request!;
+        var layout = Layout;
         var gpus = run.Gpus;
         for (var g = 0; g < gpus.Length; g++)
         {
@@ -115,8 +117,10 @@ internal sealed partial class GenerationJobGrain
                     break;
                 }
 
-                var images = indices.Select(i => new ChunkImage(i, request.SeedOf(i))).ToArray();
-                var call = GrainFactory.GetGrain<IGpuWorkerGrain>(gpu.GpuId).RunChunk(new ChunkRequest(JobId, request, images), cancellationToken);
+                // A chunk is of one item (the dispatcher keeps them apart): the GPU runs it as that item's own request.
+                var images = indices.Select(i => new ChunkImage(i, layout.SeedOf(i))).ToArray();
+                var itemRequest = layout.RequestOf(layout.Locate(indices[0]).Item);
+                var call = GrainFactory.GetGrain<IGpuWorkerGrain>(gpu.GpuId).RunChunk(new ChunkRequest(JobId, itemRequest, images), cancellationToken);
                 run.InFlight[call] = (gpu, lane);
                 busy++;
             }
@@ -195,7 +199,7 @@ internal sealed partial class GenerationJobGrain
 
     private async Task EndRunAsync(ChunkDispatcher dispatcher)
     {
-        if (dispatcher.IsComplete && State.State == JobState.Running)
+        if (dispatcher.IsComplete && State.State == JobState.Running && await TryWriteManifestAsync())
         {
             // Out of the admission queue before anyone can read "completed" (a reentrant Watch or GetStatus may run
             // at the next await): a client that sees the end and submits at once finds the slot free. A cancelled or
@@ -224,6 +228,38 @@ internal sealed partial class GenerationJobGrain
             Signal();
         }
     }
+
+    /// <summary>
+    /// The manifest beside the images, before the job counts as completed, with a few tries for a store that is away
+    /// a moment; past them the job fails saying so (its images stay stored).
+    /// </summary>
+    private async Task<bool> TryWriteManifestAsync()
+    {
+        var manifest = JobManifest.Write(Layout, State.Images);
+        var delay = ManifestRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _store.SaveManifestAsync(JobId, manifest, CancellationToken.None);
+                return true;
+            }
+            catch (Exception e) when (attempt < ManifestAttempts && e is not ArgumentException)
+            {
+                LogManifestRetry(_logger, e, JobId, attempt);
+                await Task.Delay(delay, _time);
+                delay *= 2;
+            }
+            catch (Exception e)
+            {
+                await FailAsync($"all {State.Images.Count} images are stored, but the manifest could not be written: {e.Message}");
+                return false;
+            }
+        }
+    }
+
+    private const int ManifestAttempts = 4;
+    private static readonly TimeSpan ManifestRetryDelay = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Records a finished call's images, or says how it failed (its indices wait again).</summary>
     private async Task<ChunkOutcome> TryRecordAsync(ChunkDispatcher dispatcher, GpuDescriptor gpu, GpuLane lane, Task<ChunkResult> call)
@@ -262,7 +298,8 @@ internal sealed partial class GenerationJobGrain
         var byIndex = result.Images.ToDictionary(i => i.Index);
         foreach (var index in dispatcher.Complete(lane, byIndex.Keys))
         {
-            State.Images.Add(byIndex[index]);
+            var (item, indexInItem) = Layout.Locate(index);
+            State.Images.Add(byIndex[index] with { Item = item, IndexInItem = indexInItem });
         }
 
         await WriteStateAsync();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sana.Orleans.Gpus;
 using Sana.Orleans.Grains.Telemetry;
+using Sana.Storage;
 using Sana.Orleans.Jobs;
 
 namespace Sana.Orleans.Grains.Jobs;
@@ -24,6 +25,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
     private readonly ILogger<GenerationJobGrain> _logger;
     private readonly IClusterMembershipService _membership;
     private readonly SanaMetrics _metrics;
+    private readonly IImageStore _store;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _cancel; // one per run; cancelled, never disposed (grain lifetime)
     private Task? _run;
@@ -38,11 +40,13 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
         IOptions<SanaGrainsOptions> options,
         IClusterMembershipService membership,
         SanaMetrics metrics,
+        IImageStore store,
         TimeProvider time,
         ILogger<GenerationJobGrain> logger)
     {
         _membership = membership;
         _metrics = metrics;
+        _store = store;
         _options = options.Value;
         _state = states.Create<JobGrainState>(context, new JobStateConfiguration("job", _options.JobStorageName));
         _time = time;
@@ -51,13 +55,18 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
 
     private string JobId => this.GetPrimaryKeyString();
 
+    /// <summary>Which item each image index belongs to, for the request stored (set once, at submission).</summary>
+    private JobItemLayout Layout => _layout ??= new JobItemLayout(State.Request!);
+
+    private JobItemLayout? _layout;
+
     private JobGrainState State => _state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (State.State == JobState.Running)
         {
-            LogResuming(_logger, JobId, State.Images.Count, State.Request!.Count);
+            LogResuming(_logger, JobId, State.Images.Count, State.Request!.ImageCount);
             StartRun();
         }
 
@@ -76,7 +85,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
         if (_run is { IsCompleted: false } run && _cancel is not null)
         {
             _handedOver = true;
-            LogHandingOver(_logger, JobId, State.Images.Count, State.Request!.Count, reason.ReasonCode);
+            LogHandingOver(_logger, JobId, State.Images.Count, State.Request!.ImageCount, reason.ReasonCode);
             await _cancel.CancelAsync();
             await run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
@@ -98,13 +107,14 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
             return await Submit(request); // a concurrent submit of the same id got there first
         }
 
-        await Admission.Admit(JobId, request.Count); // busy: ClusterBusyException, and nothing stored
+        await Admission.Admit(JobId, request.ImageCount); // busy: ClusterBusyException, and nothing stored
         if (State.State != JobState.None)
         {
             return await Submit(request);
         }
 
         State.Request = request;
+        _layout = null;
         State.ModelName = model;
         State.State = JobState.Running;
         State.SubmittedAt = _time.GetUtcNow();
@@ -120,7 +130,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
             throw;
         }
 
-        LogSubmitted(_logger, JobId, request.Count, model ?? "(any)");
+        LogSubmitted(_logger, JobId, request.ImageCount, model ?? "(any)");
         await this.RegisterOrUpdateReminder(ResumeReminder, _options.ResumeReminderPeriod, _options.ResumeReminderPeriod);
         StartRun();
         return Status();
@@ -135,7 +145,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
             State.State = JobState.Cancelled;
             State.FinishedAt = _time.GetUtcNow();
             await _state.WriteStateAsync();
-            LogCancelled(_logger, JobId, State.Images.Count, State.Request!.Count);
+            LogCancelled(_logger, JobId, State.Images.Count, State.Request!.ImageCount);
             if (_cancel is not null)
             {
                 await _cancel.CancelAsync();
@@ -199,7 +209,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
             new GrainTimerCreationOptions(_options.AdmissionRenewInterval, _options.AdmissionRenewInterval) { Interleave = true });
         try
         {
-            await Admission.Renew(JobId, State.Request!.Count - State.Images.Count);
+            await Admission.Renew(JobId, State.Request!.ImageCount - State.Images.Count);
         }
         catch (Exception e)
         {
@@ -224,7 +234,7 @@ internal sealed partial class GenerationJobGrain : Grain, IGenerationJobGrain, I
     private JobStatus Status() => new(
         JobId,
         State.State,
-        State.Request?.Count ?? 0,
+        State.Request?.ImageCount ?? 0,
         State.Images.Count,
         _dispatcher?.InFlight ?? 0,
         _dispatcher?.GpusBusy ?? 0,

@@ -23,17 +23,24 @@ internal static class JobRequestValidator
             throw new JobRequestException("request", "is missing");
         }
 
-        if (string.IsNullOrWhiteSpace(request.Prompt))
-        {
-            throw new JobRequestException("prompt", "is empty");
-        }
-
         // A job larger than the whole queue could never be admitted: a bad request, not "busy".
         var maxCount = (int)Math.Min(options.MaxImagesPerJob, options.MaxQueuedImages);
-        if (request.Count < 1 || request.Count > maxCount)
+        if (request.Items is { } items)
         {
-            throw new JobRequestException("count", string.Create(CultureInfo.InvariantCulture,
-                $"{request.Count} is outside 1..{maxCount}"));
+            ValidateItems(request, items, maxCount, options);
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(request.Prompt))
+            {
+                throw new JobRequestException("prompt", "is empty");
+            }
+
+            if (request.Count < 1 || request.Count > maxCount)
+            {
+                throw new JobRequestException("count", string.Create(CultureInfo.InvariantCulture,
+                    $"{request.Count} is outside 1..{maxCount}"));
+            }
         }
 
         if (request.PagLayers is null)
@@ -57,16 +64,68 @@ internal static class JobRequestValidator
         var description = model is null
             ? new ModelDescription("", 0, options.DefaultPixelFactor, int.MaxValue, "")
             : new ModelDescription(model.ModelName, 0, model.PixelFactor, model.NumLayers, model.Device);
-        try
+        var layout = new JobItemLayout(request);
+        for (var k = 0; k < layout.ItemCount; k++)
         {
-            GenerationLimits.Validate(request.ToSettings(), description);
-        }
-        catch (GenerationRequestException e)
-        {
-            throw new JobRequestException(e.Message) { Field = e.Field };
+            try
+            {
+                GenerationLimits.Validate(layout.RequestOf(k).ToSettings(), description);
+            }
+            catch (GenerationRequestException e)
+            {
+                // An item's own text is named as the item's; the shared settings keep their names.
+                var itemField = request.Items is not null && e.Field is "prompt" or "negative_prompt";
+                throw itemField
+                    ? new JobRequestException($"items[{k}].{e.Message}") { Field = $"items[{k}].{e.Field}" }
+                    : new JobRequestException(e.Message) { Field = e.Field };
+            }
         }
 
         return model?.ModelName;
+    }
+
+    /// <summary>A job of many prompts: how many items, each item's prompt and count, and their total.</summary>
+    private static void ValidateItems(ImageJobRequest request, JobItem[] items, int maxCount, SanaGrainsOptions options)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (items.Length < 1 || items.Length > options.MaxItemsPerJob)
+        {
+            throw new JobRequestException("items", string.Create(inv, $"{items.Length} items is outside 1..{options.MaxItemsPerJob}"));
+        }
+
+        if (request.Prompt.Length > 0 || request.NegativePrompt.Length > 0)
+        {
+            throw new JobRequestException("prompt", "must be empty when items are given (each item has its own prompt and negative prompt)");
+        }
+
+        long total = 0, text = 0;
+        for (var k = 0; k < items.Length; k++)
+        {
+            var item = items[k] ?? throw new JobRequestException($"items[{k}]", "is missing");
+            if (string.IsNullOrWhiteSpace(item.Prompt))
+            {
+                throw new JobRequestException($"items[{k}].prompt", "is empty");
+            }
+
+            if (item.Count < 1 || item.Count > maxCount)
+            {
+                throw new JobRequestException($"items[{k}].count", string.Create(inv, $"{item.Count} is outside 1..{maxCount}"));
+            }
+
+            total += item.Count;
+            text += item.Prompt.Length + (item.NegativePrompt?.Length ?? 0);
+        }
+
+        if (total > maxCount)
+        {
+            throw new JobRequestException("count", string.Create(inv, $"the items' {total} images together are outside 1..{maxCount}"));
+        }
+
+        // The whole request lives in the job's stored state and in every status: its text is bounded.
+        if (text > options.MaxItemTextChars)
+        {
+            throw new JobRequestException("items", string.Create(inv, $"{text} characters of prompts together are over {options.MaxItemTextChars}"));
+        }
     }
 
     private static void ValidateJobId(string jobId)

@@ -122,7 +122,7 @@ internal sealed partial class ChunkExecutor(
         var key = new ImageKey(jobId, image.Index, image.Seed, encoder.Extension);
         var reference = await store.SaveAsync(key, file, cancellationToken).ConfigureAwait(false);
         LogStored(logger, gpuId, jobId, image.Index, image.Seed, reference);
-        return new JobImage(image.Index, image.Seed, gpuId, reference);
+        return new JobImage(image.Index, image.Seed, gpuId, reference) { Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file)) };
     }
 
     /// <summary>

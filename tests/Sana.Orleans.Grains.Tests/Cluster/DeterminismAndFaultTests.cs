@@ -71,6 +71,13 @@ public sealed class DeterminismAndFaultTests(ThreeSiloCluster fixture)
         {
             Assert.True(bytes.AsSpan().SequenceEqual(actual[index]), $"image {index} differs after the fault");
         }
+
+        // The manifest is complete after the fault: every image once, with the SHA-256 of what is stored.
+        var manifest = await ItemJobTests.ReadManifestAsync(sana, "killed");
+        Assert.Equal(Enumerable.Range(0, Count), manifest.Select(m => m.GetProperty("job_index").GetInt32()));
+        Assert.All(manifest, m => Assert.Equal(
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(actual[m.GetProperty("job_index").GetInt32()])),
+            m.GetProperty("sha256").GetString()));
     }
 
     [Fact]

@@ -197,6 +197,8 @@ public sealed class ChunkExecutorTests : IDisposable
         public Task<byte[]?> ReadAsync(string reference, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public IAsyncEnumerable<ImageKey> ListAsync(string jobId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<string> SaveManifestAsync(string jobId, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     /// <summary>A chunk as the worker runs it: the GPU part, then the stores.</summary>

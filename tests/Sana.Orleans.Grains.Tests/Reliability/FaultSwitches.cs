@@ -80,6 +80,9 @@ public sealed class FaultSwitches
         public Task<byte[]?> ReadAsync(string reference, CancellationToken cancellationToken) => inner.ReadAsync(reference, cancellationToken);
 
         public IAsyncEnumerable<ImageKey> ListAsync(string jobId, CancellationToken cancellationToken) => inner.ListAsync(jobId, cancellationToken);
+
+        public Task<string> SaveManifestAsync(string jobId, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+            inner.SaveManifestAsync(jobId, content, cancellationToken);
     }
 
     private sealed class Faulty(IImagePipeline inner, FaultSwitches switches, string gpuId) : IImagePipeline
