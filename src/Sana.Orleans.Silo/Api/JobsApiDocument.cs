@@ -1,0 +1,57 @@
+using Microsoft.OpenApi;
+using Sana.Orleans.Silo.Options;
+
+namespace Sana.Orleans.Silo.Api;
+
+/// <summary>
+/// What the generated OpenAPI document adds to the routes: its title, and, on a protected silo, the API key and/or basic
+/// authentication it demands (<see cref="HttpAccessOptions"/>), so generated clients send them. The secrets never appear.
+/// </summary>
+internal static class JobsApiDocument
+{
+    public static void Describe(OpenApiDocument document, HttpAccessOptions access)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "Sana silo job API",
+            Version = JobsApi.DocumentName,
+            Description = "Bulk image generation on a Sana cluster for services that are not .NET: the same requests, validation, "
+                + "errors and idempotent job ids as the .NET ISanaClient. Errors are {\"field\", \"error\"}.",
+        };
+        if (!access.IsProtected)
+        {
+            return;
+        }
+
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>(StringComparer.Ordinal);
+        document.Security ??= [];
+        if (!string.IsNullOrEmpty(access.ApiKey))
+        {
+            Add(document, "apiKey", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = access.ApiKeyHeader,
+                Description = "The silo's API key (Sana:Silo:HttpAccess:ApiKey).",
+            });
+        }
+
+        if (access.HasBasic)
+        {
+            Add(document, "basic", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "basic",
+                Description = "Sana:Silo:HttpAccess:BasicUser and BasicPassword.",
+            });
+        }
+    }
+
+    /// <summary>Each scheme is a requirement of its own: either one lets a request in, as the access check does.</summary>
+    private static void Add(OpenApiDocument document, string name, OpenApiSecurityScheme scheme)
+    {
+        document.Components!.SecuritySchemes![name] = scheme;
+        document.Security!.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(name, document)] = [] });
+    }
+}
