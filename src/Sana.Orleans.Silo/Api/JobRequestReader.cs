@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Sana.Orleans.Jobs;
@@ -167,10 +168,10 @@ internal static class JobRequestReader
         {
             throw new JobRequestException(field, $"invalid JSON: {e.Message}");
         }
-        catch (InvalidOperationException e)
+        catch (InvalidOperationException)
         {
-            // GetString on bytes that are not UTF-8.
-            throw new JobRequestException(field, $"invalid text: {e.Message}");
+            // GetString on a value that is not text (a seed given as a string with a lone surrogate).
+            throw new JobRequestException(field, "is not valid UTF-8 text");
         }
 
         return submission;
@@ -198,9 +199,62 @@ internal static class JobRequestReader
     private static string? Text(ref Utf8JsonReader reader, string field) => reader.TokenType switch
     {
         JsonTokenType.Null => null,
-        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.String => StringOf(ref reader, field),
         var other => throw WrongType(field, "a string", other),
     };
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// A string value. GetString refuses a lone surrogate (<c>"\ud800"</c>); that one is decoded here so the grains can
+    /// say where it is, exactly as they tell a .NET client. Bytes that are not UTF-8 are refused, naming the field.
+    /// </summary>
+    private static string StringOf(ref Utf8JsonReader reader, string field)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return Unescape(reader.ValueSpan, field);
+        }
+    }
+
+    /// <summary>JSON string escapes undone by hand (the reader has already checked their syntax).</summary>
+    private static string Unescape(ReadOnlySpan<byte> raw, string field)
+    {
+        var text = new StringBuilder(raw.Length);
+        try
+        {
+            while (!raw.IsEmpty)
+            {
+                var slash = raw.IndexOf((byte)'\\');
+                text.Append(StrictUtf8.GetString(slash < 0 ? raw : raw[..slash]));
+                if (slash < 0)
+                {
+                    break;
+                }
+
+                var escape = raw[slash + 1];
+                if (escape == (byte)'u')
+                {
+                    text.Append((char)ushort.Parse(raw.Slice(slash + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+                    raw = raw[(slash + 6)..];
+                    continue;
+                }
+
+                text.Append(escape switch { (byte)'b' => '\b', (byte)'f' => '\f', (byte)'n' => '\n', (byte)'r' => '\r', (byte)'t' => '\t', _ => (char)escape });
+                raw = raw[(slash + 2)..];
+            }
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new JobRequestException(field, "is not valid UTF-8 text");
+        }
+
+        return text.ToString();
+    }
 
     private static int? Whole(ref Utf8JsonReader reader, string field) =>
         reader.TokenType == JsonTokenType.Null ? null : WholeValue(ref reader, field, "");

@@ -54,7 +54,7 @@ public static class JobsApi
             .WithSummary("Submit a job (idempotent with job_id)")
             .WithDescription("202 with the job's status and its Location for a new job; 200 with the same when job_id already names this request. "
                 + "400 names the field at fault with the cluster's own message, and nothing runs; 429 (Retry-After) when the cluster's queue is full.")
-            .Accepts<ApiJobRequest>("application/json")
+            .AddOpenApiOperationTransformer(JobsApiDocument.DescribeSubmitBody)
             .Produces<ApiJobStatus>(StatusCodes.Status202Accepted)
             .Produces<ApiJobStatus>(StatusCodes.Status200OK)
             .Produces<ApiError>(StatusCodes.Status400BadRequest)

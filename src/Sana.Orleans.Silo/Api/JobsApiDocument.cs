@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Sana.Orleans.Silo.Options;
 
@@ -46,6 +47,22 @@ internal static class JobsApiDocument
                 Description = "Sana:Silo:HttpAccess:BasicUser and BasicPassword.",
             });
         }
+    }
+
+    /// <summary>
+    /// The submit route's body, <see cref="ApiJobRequest"/> as JSON. Described here rather than with <c>Accepts</c>:
+    /// that metadata makes routing answer a wrong Content-Type with a bare 415 before the handler can say why in an
+    /// <see cref="ApiError"/>.
+    /// </summary>
+    public static async Task DescribeSubmitBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var schema = await context.GetOrCreateSchemaAsync(typeof(ApiJobRequest), null, cancellationToken).ConfigureAwait(false);
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "The job: ImageJobRequest's fields in snake_case, and job_id. Unknown fields are refused.",
+            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["application/json"] = new() { Schema = schema } },
+        };
     }
 
     /// <summary>Each scheme is a requirement of its own: either one lets a request in, as the access check does.</summary>
