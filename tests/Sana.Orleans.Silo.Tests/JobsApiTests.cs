@@ -224,6 +224,10 @@ public sealed class JobsApiTests(ApiSiloFixture fixture)
         var schema = Resolve(document, body);
         Assert.Equal(JobRequestReader.Fields.Order(StringComparer.Ordinal), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(["prompt"], schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        // Numbers are numbers (the reader refuses "4" for a count); only the seed may also come as a string of digits.
+        Assert.Equal(["null", "integer"], Types(schema, "count"));
+        Assert.Equal(["null", "number"], Types(schema, "guidance_scale"));
+        Assert.Equal(["null", "integer", "string"], Types(schema, "seed"));
         Assert.Contains("429", document.GetProperty("paths").GetProperty("/api/jobs").GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name));
         Assert.False(document.TryGetProperty("components", out var components) && components.TryGetProperty("securitySchemes", out _),
             "a loopback silo without access settings demands no credentials");
@@ -236,6 +240,9 @@ public sealed class JobsApiTests(ApiSiloFixture fixture)
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
                 .Select(m => $"{m} {e.RoutePattern.RawText!.Replace(":int", "", StringComparison.Ordinal).TrimEnd('/')}"))
             .Order(StringComparer.Ordinal)];
+
+    private static string[] Types(JsonElement schema, string property) =>
+        [.. schema.GetProperty("properties").GetProperty(property).GetProperty("type").EnumerateArray().Select(t => t.GetString()!)];
 
     private static JsonElement Resolve(JsonElement document, JsonElement schema)
     {

@@ -7,8 +7,9 @@ using Sana.Orleans.Jobs;
 
 namespace Sana.Orleans.Silo.Api;
 
-// Every property names itself in snake_case by attribute rather than through a naming policy, so the bodies and the
-// OpenAPI document (which is generated with the host's JSON options, shared with the dashboard) always agree.
+// Every property names itself in snake_case, and every type says numbers are numbers, by attribute rather than through
+// serializer options: the OpenAPI document is generated with the host's JSON options (shared with the dashboard, web
+// defaults, which would also read numbers from strings), so only attributes keep the document and the bodies in step.
 
 /// <summary>
 /// The body of <c>POST /api/jobs</c> as the OpenAPI document describes it: <see cref="ImageJobRequest"/>'s fields in
@@ -16,6 +17,7 @@ namespace Sana.Orleans.Silo.Api;
 /// so that a bad value is reported with its field; a test keeps the two in step.
 /// </summary>
 [Description("N images of one prompt. Image i uses seed seed + i (64-bit, wrapping).")]
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed class ApiJobRequest
 {
     [JsonPropertyName("job_id"), Description("Makes the submission idempotent: the same id and request again is the same job. 1..128 of A-Z a-z 0-9 - _ . (not starting with '.'); left out, the silo makes one.")]
@@ -27,22 +29,22 @@ public sealed class ApiJobRequest
     [JsonPropertyName("negative_prompt"), Description("What to steer away from; default empty.")]
     public string? NegativePrompt { get; init; }
 
-    [JsonPropertyName("count"), Description("Images to make; default 1.")]
+    [JsonPropertyName("count"), JsonNumberHandling(JsonNumberHandling.Strict), Description("Images to make; default 1.")]
     public int? Count { get; init; }
 
-    [JsonPropertyName("width"), Description("Pixels, a multiple of the model's pixel factor (32 for Sana); default the model's native size.")]
+    [JsonPropertyName("width"), JsonNumberHandling(JsonNumberHandling.Strict), Description("Pixels, a multiple of the model's pixel factor (32 for Sana); default the model's native size.")]
     public int? Width { get; init; }
 
-    [JsonPropertyName("height"), Description("Pixels, a multiple of the model's pixel factor; default the model's native size.")]
+    [JsonPropertyName("height"), JsonNumberHandling(JsonNumberHandling.Strict), Description("Pixels, a multiple of the model's pixel factor; default the model's native size.")]
     public int? Height { get; init; }
 
-    [JsonPropertyName("steps"), Description("Denoising steps, 1..1000; default 20.")]
+    [JsonPropertyName("steps"), JsonNumberHandling(JsonNumberHandling.Strict), Description("Denoising steps, 1..1000; default 20.")]
     public int? Steps { get; init; }
 
-    [JsonPropertyName("guidance_scale"), Description("Classifier-free guidance, 0..100 (1 turns it off); default 4.5.")]
+    [JsonPropertyName("guidance_scale"), JsonNumberHandling(JsonNumberHandling.Strict), Description("Classifier-free guidance, 0..100 (1 turns it off); default 4.5.")]
     public double? GuidanceScale { get; init; }
 
-    [JsonPropertyName("pag_scale"), Description("Perturbed-attention guidance, 0..100 (0, the default, turns it off).")]
+    [JsonPropertyName("pag_scale"), JsonNumberHandling(JsonNumberHandling.Strict), Description("Perturbed-attention guidance, 0..100 (0, the default, turns it off).")]
     public double? PagScale { get; init; }
 
     [JsonPropertyName("pag_layers"), Description("Transformer blocks PAG perturbs; default [0].")]
@@ -51,10 +53,10 @@ public sealed class ApiJobRequest
     [JsonPropertyName("scheduler"), Description("dpm (DPM-Solver++, the default) or euler (flow-match Euler).")]
     public string? Scheduler { get; init; }
 
-    [JsonPropertyName("flow_shift"), Description("The scheduler's flow shift, (0, 100]; default the model's.")]
+    [JsonPropertyName("flow_shift"), JsonNumberHandling(JsonNumberHandling.Strict), Description("The scheduler's flow shift, (0, 100]; default the model's.")]
     public double? FlowShift { get; init; }
 
-    [JsonPropertyName("seed"), Description("Seed of image 0, 0..18446744073709551615; a number, or a string of digits for clients whose numbers are doubles. Default 0.")]
+    [JsonPropertyName("seed"), JsonNumberHandling(JsonNumberHandling.AllowReadingFromString), Description("Seed of image 0, 0..18446744073709551615; a number, or a string of digits for clients whose numbers are doubles. Default 0.")]
     public ulong? Seed { get; init; }
 
     [JsonPropertyName("model"), Description("The model to run; default whatever model the cluster's GPUs serve.")]
@@ -72,6 +74,7 @@ public enum ApiJobState
 }
 
 /// <summary>A job's progress (<see cref="JobStatus"/>): what every job route but the image routes answers.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record ApiJobStatus(
     [property: JsonPropertyName("job_id")] string JobId,
     [property: JsonPropertyName("state")] ApiJobState State,
@@ -99,6 +102,7 @@ public sealed record ApiJobStatus(
 }
 
 /// <summary>One stored image: its index and seed, the GPU that made it, the image store's reference and its URL here.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record ApiJobImage(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("seed")] ulong Seed,
@@ -119,6 +123,7 @@ public sealed record ApiImageList(
     [property: JsonPropertyName("images")] IReadOnlyList<ApiJobImage> Images);
 
 /// <summary>The data of an <c>image</c> server-sent event: one stored image and how far the job has come.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record ApiImageEvent(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("seed")] ulong Seed,

@@ -37,6 +37,7 @@ public static class JobsApi
         services.AddOpenApi(DocumentName, o =>
         {
             o.ShouldInclude = d => d.RelativePath?.StartsWith(JobsPath[1..], StringComparison.Ordinal) == true;
+            o.AddSchemaTransformer(JobsApiDocument.HonourStrictNumbers);
             o.AddDocumentTransformer((document, _, _) =>
             {
                 JobsApiDocument.Describe(document, access);
@@ -76,7 +77,7 @@ public static class JobsApi
             .Produces<ApiImageList>().Produces<ApiError>(StatusCodes.Status404NotFound);
         jobs.MapGet("{id}/images/{index:int}", (JobsEndpoints api, string id, int index, CancellationToken cancellationToken) => api.GetImageAsync(id, index, cancellationToken))
             .WithName("GetJobImage").WithSummary("One stored image's bytes (PNG), from this silo's image store; ETag is its hash")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified)
+            .Produces<Stream>(StatusCodes.Status200OK, "image/png").Produces(StatusCodes.Status304NotModified)
             .Produces<ApiError>(StatusCodes.Status404NotFound);
         jobs.MapGet("{id}/events", (JobEventStream events, HttpContext context, string id) => events.StreamAsync(context, id))
             .WithName("WatchJob").WithSummary("Progress as server-sent events")

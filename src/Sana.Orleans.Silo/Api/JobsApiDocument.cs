@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Sana.Orleans.Silo.Options;
@@ -63,6 +64,24 @@ internal static class JobsApiDocument
             Description = "The job: ImageJobRequest's fields in snake_case, and job_id. Unknown fields are refused.",
             Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["application/json"] = new() { Schema = schema } },
         };
+    }
+
+    /// <summary>
+    /// The generator reads numbers' handling from the host's JSON options (web defaults: numbers may come as strings) for
+    /// nullable numbers even where the property says Strict, as the request's optional fields do; the document follows
+    /// the property, since the API refuses "4" for a count (the seed, which does take strings, keeps them).
+    /// </summary>
+    public static Task HonourStrictNumbers(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        const JsonSchemaType Numeric = JsonSchemaType.Integer | JsonSchemaType.Number;
+        if (context.JsonPropertyInfo?.NumberHandling == JsonNumberHandling.Strict && schema.Type is { } type
+            && (type & Numeric) != 0 && (type & JsonSchemaType.String) != 0)
+        {
+            schema.Type = type & ~JsonSchemaType.String;
+            schema.Pattern = null;
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Each scheme is a requirement of its own: either one lets a request in, as the access check does.</summary>
