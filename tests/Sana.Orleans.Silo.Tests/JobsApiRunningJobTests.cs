@@ -120,6 +120,22 @@ public sealed class JobsApiRunningJobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_silent_event_stream_sends_keep_alive_comments_so_proxies_keep_it_open()
+    {
+        using var http = HttpTo(_silo);
+        await SubmitWhenAdmittedAsync(http, Held("held-quiet"));
+        using var stream = await OpenEventsAsync(http, "held-quiet");
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+
+        var line = await reader.ReadLineAsync().WaitAsync(Api.JobEventStream.KeepAliveInterval + TimeSpan.FromSeconds(10));
+
+        Assert.Equal(": keep-alive", line);
+        using (await http.DeleteAsync(new Uri("/api/jobs/held-quiet", UriKind.Relative)))
+        {
+        }
+    }
+
+    [Fact]
     public async Task A_size_left_out_is_the_native_size_of_the_model_the_cluster_serves()
     {
         using var http = HttpTo(_silo);
