@@ -182,7 +182,8 @@ public sealed class JobsApiTests(ApiSiloFixture fixture)
         var huge = $$"""{"job_id":"http-huge","prompt":"{{new string('a', JobRequestReader.MaxBodyBytes)}}"}""";
 
         using var sized = await PostJsonAsync(http, "/api/jobs", huge);
-        Assert.Equal("request", (await ErrorOf(sized, HttpStatusCode.RequestEntityTooLarge)).Field);
+        Assert.Equal(("request", $"request: the body is {huge.Length} bytes, more than the limit of {JobRequestReader.MaxBodyBytes} bytes"),
+            await ErrorOf(sized, HttpStatusCode.RequestEntityTooLarge));
 
         // Chunked, with no length to refuse up front: the silo stops reading at the limit.
         using var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(huge)));
@@ -192,7 +193,7 @@ public sealed class JobsApiTests(ApiSiloFixture fixture)
         using var streamed = await http.SendAsync(chunkedRequest);
         var (field, error) = await ErrorOf(streamed, HttpStatusCode.RequestEntityTooLarge);
         Assert.Equal("request", field);
-        Assert.Contains($"the limit is {JobRequestReader.MaxBodyBytes} bytes", error, StringComparison.Ordinal);
+        Assert.Equal($"request: the body is more than the limit of {JobRequestReader.MaxBodyBytes} bytes", error);
 
         using var text = await http.PostAsync(new Uri("/api/jobs", UriKind.Relative), new StringContent("""{"prompt":"p"}""", Encoding.UTF8, "text/plain"));
         Assert.Equal(("request", "request: the body must be JSON (Content-Type: application/json), not 'text/plain; charset=utf-8'"),

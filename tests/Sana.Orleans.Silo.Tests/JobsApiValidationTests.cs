@@ -59,6 +59,7 @@ public sealed class JobsApiValidationTests(ApiSiloFixture fixture)
         ["seed-bool"] = ($$"""{{{Ok}},"seed":true}""", "seed", "seed: must be a whole number in 0..18446744073709551615 (a number, or a string of digits), not true/false"),
         ["job-id-number"] = ($$"""{{{Ok}},"job_id":7}""", "job_id", "job_id: must be a string, not a number"),
         ["unknown"] = ($$"""{{{Ok}},"colour":"red"}""", "colour", $"colour: is not a field of a job request (the fields: {string.Join(", ", JobRequestReader.Fields)})"),
+        ["unknown-long"] = ($$"""{{{Ok}},"{{new string('x', 100)}}":1}""", new string('x', 64) + "...", $"{new string('x', 64)}...: is not a field of a job request (the fields: {string.Join(", ", JobRequestReader.Fields)})"),
         ["twice"] = ("""{"prompt":"p","prompt":"q"}""", "prompt", "prompt: is given twice"),
     };
 

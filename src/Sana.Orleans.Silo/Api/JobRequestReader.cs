@@ -124,7 +124,7 @@ internal static class JobRequestReader
 
     private static ApiException TooLarge(long? length) =>
         new(StatusCodes.Status413PayloadTooLarge, "request", string.Create(CultureInfo.InvariantCulture,
-            $"request: the body is {(length is { } l ? $"{l} bytes" : "larger than that")}; the limit is {MaxBodyBytes} bytes"));
+            $"request: the body is {(length is { } l ? $"{l} bytes, " : "")}more than the limit of {MaxBodyBytes} bytes"));
 
     /// <summary>Parses a whole body; a JSON syntax error names the field whose value it is in ("request" between fields).</summary>
     public static JobSubmission Parse(ReadOnlySpan<byte> json)
@@ -148,7 +148,7 @@ internal static class JobRequestReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                field = reader.GetString()!;
+                field = Shortened(reader.GetString()!);
                 if (!seen.Add(field))
                 {
                     throw new JobRequestException(field, "is given twice");
@@ -195,6 +195,9 @@ internal static class JobRequestReader
         "model" => s with { Model = Text(ref reader, field) },
         _ => throw new JobRequestException(field, $"is not a field of a job request (the fields: {string.Join(", ", Fields)})"),
     };
+
+    /// <summary>A field's name as an answer (and the log) repeats it: no known one is long, an unknown one may be as long as the body.</summary>
+    private static string Shortened(string name) => name.Length <= 64 ? name : name[..64] + "...";
 
     private static string? Text(ref Utf8JsonReader reader, string field) => reader.TokenType switch
     {
