@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
+using Sana.Orleans.Silo.Api;
 using Sana.Orleans.Silo.Health;
 using Sana.Orleans.Silo.Logging;
 using Sana.Orleans.Silo.Metrics;
@@ -44,6 +45,11 @@ public static class SanaSiloHostingExtensions
             GpuPage.AddServices(builder.Services, silo.GpuHistory);
         }
 
+        if (silo.ApiEnabled)
+        {
+            JobsApi.AddServices(builder.Services, silo.HttpAccess);
+        }
+
         builder.AddSanaSiloCore(siloBuilder =>
         {
             if (silo.DashboardEnabled)
@@ -76,8 +82,8 @@ public static class SanaSiloHostingExtensions
 
     /// <summary>
     /// Maps <c>/health</c> and, when enabled, the dashboard under <c>Sana:Silo:DashboardPath</c>, the Prometheus endpoint
-    /// (<c>Sana:Silo:MetricsPath</c>) and the GPU page (<c>/gpus</c>, <c>/api/gpus</c>, <c>/api/gpus/history</c>), all behind
-    /// the access check.
+    /// (<c>Sana:Silo:MetricsPath</c>), the GPU page (<c>/gpus</c>, <c>/api/gpus</c>, <c>/api/gpus/history</c>) and the job
+    /// API (<c>/api/jobs</c>, <c>/openapi/v1.json</c>), all behind the access check.
     /// </summary>
     public static WebApplication MapSanaSilo(this WebApplication app)
     {
@@ -102,6 +108,11 @@ public static class SanaSiloHostingExtensions
         if (silo.GpuPageEnabled)
         {
             GpuPage.Map(app);
+        }
+
+        if (silo.ApiEnabled)
+        {
+            JobsApi.Map(app);
         }
 
         return app;

@@ -63,6 +63,12 @@ public sealed class SanaSiloOptions
     /// <summary>Serve the live GPU page (/gpus) and its JSON (/api/gpus): every GPU grain of the cluster with its load.</summary>
     public bool GpuPageEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Serve the job API for services that are not .NET (/api/jobs: submit, status, images, cancel, events) and its
+    /// OpenAPI document (/openapi/v1.json), behind the same access check as the rest of the HTTP surface.
+    /// </summary>
+    public bool ApiEnabled { get; set; } = true;
+
     /// <summary>How often the GPU page's charts are sampled and how far back they reach.</summary>
     public GpuHistoryOptions GpuHistory { get; set; } = new();
 
