@@ -45,8 +45,8 @@ public sealed class GenerateCommandTests : IDisposable
         var b = Path.Combine(_work, "b", "boat");
         Assert.Equal(0, SanaProcess.Run("generate", "-p", "a boat", "-n", "2", "--seed", "9", "--steps", "2", "--width", "32", "--height", "32", "--out", Path.Combine(_work, "a"), "--job-id", "boat").ExitCode);
         Assert.Equal(0, SanaProcess.Run("generate", "-p", "a boat", "-n", "2", "--seed", "9", "--steps", "2", "--width", "32", "--height", "32", "--batch-size", "2", "--out", Path.Combine(_work, "b"), "--job-id", "boat").ExitCode);
-        Assert.Equal(2, Directory.GetFiles(a).Length);
-        foreach (var name in Directory.GetFiles(a).Select(Path.GetFileName))
+        Assert.Equal(2, Directory.GetFiles(a, "*.png").Length);
+        foreach (var name in Directory.GetFiles(a, "*.png").Select(Path.GetFileName))
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(a, name!)), File.ReadAllBytes(Path.Combine(b, name!)));
         }
@@ -98,6 +98,77 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.StartsWith("sana generate: --prompt is required", err, StringComparison.Ordinal);
         Assert.Single(err.Trim().Split('\n'));
         Assert.False(Directory.Exists(Out));
+    }
+
+    [Fact]
+    public void A_prompt_file_makes_each_lines_images_with_its_own_seed_and_a_manifest_naming_the_item()
+    {
+        var csv = Path.Combine(_work, "catalogue.csv");
+        File.WriteAllText(csv, "prompt,count,seed\n\"a red chair, studio light\",2,500\n\"a \"\"blue\"\" lamp\",,\n");
+        var (code, stdout, err) = SanaProcess.Run("generate", "--prompts", csv, "--count", "3", "--seed", "9", "--steps", "2",
+            "--width", "32", "--height", "32", "--out", Out, "--job-id", "catalogue");
+        Assert.True(code == 0, err);
+        Assert.Contains("5 image(s) of 2 prompt(s)", err, StringComparison.Ordinal);
+        Assert.Equal(5, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var manifest = File.ReadAllLines(Path.Combine(Out, "catalogue", "manifest.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal([0, 0, 1, 1, 1], manifest.Select(m => m.GetProperty("item").GetInt32()));
+        Assert.Equal([0, 1, 0, 1, 2], manifest.Select(m => m.GetProperty("index").GetInt32()));
+        // The second line has no seed: it continues after the first line's images (500, 501).
+        Assert.Equal([500UL, 501UL, 502UL, 503UL, 504UL], manifest.Select(m => m.GetProperty("seed").GetUInt64()));
+        Assert.Equal("a \"blue\" lamp", manifest[4].GetProperty("prompt").GetString());
+        Assert.Equal("a red chair, studio light", ImageEncoder.ReadPngText(File.ReadAllBytes(manifest[0].GetProperty("image").GetString()!))["prompt"]);
+
+        // The same prompts as JSON lines give the same pixels.
+        var jsonl = Path.Combine(_work, "catalogue.jsonl");
+        File.WriteAllText(jsonl, "{\"prompt\": \"a red chair, studio light\", \"count\": 2, \"seed\": 500}\n\n{\"prompt\": \"a \\\"blue\\\" lamp\", \"count\": 3}\n");
+        (code, _, err) = SanaProcess.Run("generate", "--prompts", jsonl, "--seed", "9", "--steps", "2",
+            "--width", "32", "--height", "32", "--out", Out, "--job-id", "catalogue-json");
+        Assert.True(code == 0, err);
+        foreach (var line in manifest)
+        {
+            var name = Path.GetFileName(line.GetProperty("image").GetString()!);
+            Assert.Equal(ImageEncoder.DecodeRgb(File.ReadAllBytes(Path.Combine(Out, "catalogue", name))).Rgb,
+                ImageEncoder.DecodeRgb(File.ReadAllBytes(Path.Combine(Out, "catalogue-json", name))).Rgb);
+        }
+    }
+
+    public static TheoryData<string, string, string> BadPromptFiles => new()
+    {
+        { "p.csv", "negative_prompt,count\nfog,1\n", "--prompts: line 1: header: has no prompt column" },
+        { "p.csv", "prompt,colour\na fox,red\n", "--prompts: line 1: colour: is not a column" },
+        { "p.csv", "prompt,count\na fox,1\na boat,many\n", "--prompts: line 3: count: 'many' is not a whole number in 1..100000" },
+        { "p.csv", "prompt\n\"a fox\n", "--prompts: line 2: line: has a quote that is not closed" },
+        { "p.csv", "prompt,seed\na fox,-3\n", "--prompts: line 2: seed: '-3' is not a whole number" },
+        { "p.jsonl", "{\"prompt\": \"a fox\"}\n{\"prompt\": \"a boat\", \"colour\": 1}\n", "--prompts: line 2: colour: is not a field of a prompt line" },
+        { "p.jsonl", "{\"prompt\": \"a fox\"}\n{\"prompt\": \"a boat\"\n", "--prompts: line 2: line: is not JSON" },
+        { "p.jsonl", "{\"prompt\": \"\"}\n", "--prompts: line 1: prompt: is empty" },
+        { "p.jsonl", "{\"prompt\": \"a fox\"}\n\n{\"prompt\": \"" + new string('x', 20_001) + "\"}\n", "--prompts: line 3: prompt: " },
+        { "p.csv", "", "--prompts: " },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadPromptFiles))]
+    public void A_bad_prompt_file_is_one_line_naming_its_line_and_field_and_nothing_runs(string name, string content, string expected)
+    {
+        var file = Path.Combine(_work, name);
+        File.WriteAllText(file, content);
+        var (code, stdout, err) = SanaProcess.Run("generate", "--prompts", file, "--out", Out);
+        Assert.Equal(2, code);
+        Assert.StartsWith("sana generate: " + expected, err, StringComparison.Ordinal);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Empty(stdout);
+        Assert.False(Directory.Exists(Out), "nothing may be written for a bad prompt file");
+    }
+
+    [Fact]
+    public void A_prompt_and_a_prompt_file_together_are_refused()
+    {
+        var file = Path.Combine(_work, "p.csv");
+        File.WriteAllText(file, "prompt\na fox\n");
+        var (code, _, err) = SanaProcess.Run("generate", "--prompt", "a fox", "--prompts", file, "--out", Out);
+        Assert.Equal(2, code);
+        Assert.StartsWith("sana generate: --prompts: takes the place of --prompt", err, StringComparison.Ordinal);
     }
 
     public static TheoryData<string> UnwritableOutputs => new() { "a file", "under a file", "read-only" };

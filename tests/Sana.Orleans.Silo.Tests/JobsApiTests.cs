@@ -80,6 +80,37 @@ public sealed class JobsApiTests(ApiSiloFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_job_of_many_prompts_over_http_says_each_images_item_and_writes_its_manifest()
+    {
+        using var http = HttpTo(Silo);
+        using var submitted = await PostJsonAsync(http, "/api/jobs",
+            """{"job_id":"http-items","width":64,"height":64,"steps":2,"items":[{"prompt":"a red fox","count":2,"seed":"9"},{"prompt":"a boat","negative_prompt":"fog","seed":40}]}""");
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        Assert.Equal(3, (await JsonOf(submitted)).GetProperty("total").GetInt32());
+
+        using var stream = await OpenEventsAsync(http, "http-items");
+        var events = await ReadEventsAsync(stream).WaitAsync(Bound);
+        Assert.Equal("completed", events[^1].Json.GetProperty("state").GetString());
+        var listed = (await GetJsonAsync(http, "/api/jobs/http-items/images")).GetProperty("images").EnumerateArray().ToArray();
+        Assert.Equal([0, 0, 1], listed.Select(i => i.GetProperty("item").GetInt32()));
+        Assert.Equal([0, 1, 0], listed.Select(i => i.GetProperty("index_in_item").GetInt32()));
+        Assert.Equal([9UL, 10UL, 40UL], listed.Select(i => i.GetProperty("seed").GetUInt64()));
+        foreach (var image in listed)
+        {
+            var bytes = await File.ReadAllBytesAsync(image.GetProperty("reference").GetString()!);
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), image.GetProperty("sha256").GetString());
+        }
+
+        var manifest = await File.ReadAllLinesAsync(Path.Combine(Silo.ImageFolder, "http-items", "manifest.jsonl"));
+        Assert.Equal(3, manifest.Length);
+        Assert.Equal("a boat", JsonDocument.Parse(manifest[2]).RootElement.GetProperty("prompt").GetString());
+
+        using var bad = await PostJsonAsync(http, "/api/jobs", """{"job_id":"http-bad-items","items":[{"prompt":"a fox"},{"prompt":"x","colour":"red"}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("items[1].colour", (await JsonOf(bad)).GetProperty("field").GetString());
+    }
+
     /// <summary>The URL serves the very bytes in the store, as a PNG of the asked size, with an ETag that gives 304.</summary>
     private static async Task AssertPngServedAsync(HttpClient http, JsonElement image)
     {
@@ -119,7 +150,7 @@ public sealed class JobsApiTests(ApiSiloFixture fixture)
         using var third = await PostJsonAsync(http, "/api/jobs", Body);
         Assert.Equal(HttpStatusCode.OK, third.StatusCode);
         Assert.Equal("completed", (await JsonOf(third)).GetProperty("state").GetString());
-        Assert.Equal(["000000-7.png", "000001-8.png", "000002-9.png"],
+        Assert.Equal(["000000-7.png", "000001-8.png", "000002-9.png", "manifest.jsonl"],
             Directory.GetFiles(Path.Combine(Silo.ImageFolder, "http-idem")).Select(Path.GetFileName).Order());
 
         using var other = await PostJsonAsync(http, "/api/jobs", Body.Replace("one fox", "two foxes", StringComparison.Ordinal));
@@ -224,7 +255,11 @@ public sealed class JobsApiTests(ApiSiloFixture fixture)
             .GetProperty("content").GetProperty("application/json").GetProperty("schema");
         var schema = Resolve(document, body);
         Assert.Equal(JobRequestReader.Fields.Order(StringComparer.Ordinal), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
-        Assert.Equal(["prompt"], schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        // A prompt or items: neither is required alone; an item needs its prompt.
+        Assert.False(schema.TryGetProperty("required", out var required) && required.GetArrayLength() > 0);
+        var item = Resolve(document, schema.GetProperty("properties").GetProperty("items").GetProperty("items"));
+        Assert.Equal(JobRequestReader.ItemFields.Order(StringComparer.Ordinal), item.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["prompt"], item.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
         // Numbers are numbers (the reader refuses "4" for a count); only the seed may also come as a string of digits.
         Assert.Equal(["null", "integer"], Types(schema, "count"));
         Assert.Equal(["null", "number"], Types(schema, "guidance_scale"));

@@ -64,7 +64,7 @@ public sealed class SiloHostingTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 6), progress.Select(p => p.Image.Index).Order());
         Assert.Equal(JobState.Completed, (await client.GetStatusAsync(jobId)).State);
         var files = Directory.GetFiles(Path.Combine(_silo.ImageFolder, jobId)).Select(Path.GetFileName).Order();
-        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"{i:D6}-{100 + i}.png"), files);
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"{i:D6}-{100 + i}.png").Append("manifest.jsonl"), files);
         var gpus = await client.ListGpusAsync();
         Assert.Equal(["alpha/gpu0", "alpha/gpu1"], gpus.Select(g => g.GpuId).Order());
     }

@@ -42,6 +42,21 @@ public sealed class BlobImageStoreTests(AzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_manifest_lies_beside_the_images_is_replaced_whole_and_is_not_listed_as_an_image()
+    {
+        var container = NewContainer();
+        var store = StoreOn(container);
+        await store.SaveAsync(new ImageKey("job", 0, 5), new byte[] { 1 }, default);
+
+        await store.SaveManifestAsync("job", "{\"index\":0}\n"u8.ToArray(), default);
+        var reference = await store.SaveManifestAsync("job", "{\"index\":1}\n"u8.ToArray(), default);
+
+        Assert.Equal(container.GetBlobClient("job/manifest.jsonl").Uri.AbsoluteUri, reference);
+        Assert.Equal("{\"index\":1}\n"u8.ToArray(), await store.ReadAsync(reference, default));
+        Assert.Equal([0], await store.ListAsync("job", default).Select(k => k.Index).ToListAsync());
+    }
+
+    [Fact]
     public async Task List_returns_a_jobs_images_in_index_order_and_ignores_other_blobs()
     {
         var container = NewContainer();

@@ -121,6 +121,20 @@ public sealed class FileImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_manifest_lies_beside_the_images_is_replaced_whole_and_is_not_listed_as_an_image()
+    {
+        await _store.SaveAsync(new ImageKey("job", 0, 5), new byte[] { 1 }, default);
+
+        await _store.SaveManifestAsync("job", "{\"index\":0}\n"u8.ToArray(), default);
+        var reference = await _store.SaveManifestAsync("job", "{\"index\":1}\n"u8.ToArray(), default);
+
+        Assert.Equal(Path.Combine(_root, "job", "manifest.jsonl"), reference);
+        Assert.Equal("{\"index\":1}\n"u8.ToArray(), await _store.ReadAsync(reference, default));
+        Assert.Equal(["000000-5.png", "manifest.jsonl"], Directory.GetFiles(Path.Combine(_root, "job")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal([0], await _store.ListAsync("job", default).Select(k => k.Index).ToListAsync());
+    }
+
+    [Fact]
     public async Task A_folder_that_cannot_be_written_is_refused_at_once_with_the_reason()
     {
         using var readOnly = new Sana.TestSupport.ReadOnlyFolder();

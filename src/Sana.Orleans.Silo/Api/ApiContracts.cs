@@ -16,15 +16,15 @@ namespace Sana.Orleans.Silo.Api;
 /// snake_case plus <c>job_id</c>. The API reads the body with <see cref="JobRequestReader"/>, not by binding this type,
 /// so that a bad value is reported with its field; a test keeps the two in step.
 /// </summary>
-[Description("N images of one prompt. Image i uses seed seed + i (64-bit, wrapping).")]
+[Description("N images of one prompt, or of each of many (items). Image i uses seed seed + i (64-bit, wrapping); image i of an item, the item's seed + i.")]
 [JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed class ApiJobRequest
 {
     [JsonPropertyName("job_id"), Description("Makes the submission idempotent: the same id and request again is the same job. 1..128 of A-Z a-z 0-9 - _ . (not starting with '.'); left out, the silo makes one.")]
     public string? JobId { get; init; }
 
-    [Required, JsonPropertyName("prompt"), Description("What to draw (at most 20000 characters).")]
-    public required string Prompt { get; init; }
+    [JsonPropertyName("prompt"), Description("What to draw (at most 20000 characters); required unless items are given.")]
+    public string? Prompt { get; init; }
 
     [JsonPropertyName("negative_prompt"), Description("What to steer away from; default empty.")]
     public string? NegativePrompt { get; init; }
@@ -61,6 +61,26 @@ public sealed class ApiJobRequest
 
     [JsonPropertyName("model"), Description("The model to run; default whatever model the cluster's GPUs serve.")]
     public string? Model { get; init; }
+
+    [JsonPropertyName("items"), Description("A job of many prompts (up to Sana:Grains:MaxItemsPerJob), all with this request's size, steps, scheduler, guidance, PAG and model; prompt and negative_prompt are then left out. The job's images are numbered item after item.")]
+    public IReadOnlyList<ApiJobItem>? Items { get; init; }
+}
+
+/// <summary>One prompt of a job of many: <see cref="JobItem"/> in snake_case.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed class ApiJobItem
+{
+    [Required, JsonPropertyName("prompt"), Description("What to draw (at most 20000 characters).")]
+    public required string Prompt { get; init; }
+
+    [JsonPropertyName("negative_prompt"), Description("What to steer away from; default empty.")]
+    public string? NegativePrompt { get; init; }
+
+    [JsonPropertyName("count"), JsonNumberHandling(JsonNumberHandling.Strict), Description("Images of this prompt; default 1.")]
+    public int? Count { get; init; }
+
+    [JsonPropertyName("seed"), JsonNumberHandling(JsonNumberHandling.AllowReadingFromString), Description("Seed of the item's image 0; default 0.")]
+    public ulong? Seed { get; init; }
 }
 
 /// <summary>Where a job is in its life, as the API spells it (<see cref="JobState"/> without None: an unknown id is a 404).</summary>
@@ -108,12 +128,16 @@ public sealed record ApiJobImage(
     [property: JsonPropertyName("seed")] ulong Seed,
     [property: JsonPropertyName("gpu")] string Gpu,
     [property: JsonPropertyName("reference"), Description("Where the image store keeps it (a file path or a blob URI).")] string Reference,
-    [property: JsonPropertyName("url"), Description("This API's route for the image's bytes.")] string Url)
+    [property: JsonPropertyName("url"), Description("This API's route for the image's bytes.")] string Url,
+    [property: JsonPropertyName("item"), Description("The item the image belongs to (0 for a job of one prompt).")] int Item,
+    [property: JsonPropertyName("index_in_item"), Description("The image's index within its item.")] int IndexInItem,
+    [property: JsonPropertyName("sha256"), Description("SHA-256 of the stored file, lowercase hex.")] string? Sha256)
 {
     public static ApiJobImage From(string jobId, JobImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return new ApiJobImage(image.Index, image.Seed, image.GpuId, image.ImageReference, JobsApi.ImageUrl(jobId, image.Index));
+        return new ApiJobImage(image.Index, image.Seed, image.GpuId, image.ImageReference, JobsApi.ImageUrl(jobId, image.Index),
+            image.Item, image.IndexInItem, image.Sha256);
     }
 }
 

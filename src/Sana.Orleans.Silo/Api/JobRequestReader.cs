@@ -25,8 +25,11 @@ internal static class JobRequestReader
     public static readonly IReadOnlyList<string> Fields =
     [
         "job_id", "prompt", "negative_prompt", "count", "width", "height", "steps", "guidance_scale", "pag_scale",
-        "pag_layers", "scheduler", "flow_shift", "seed", "model",
+        "pag_layers", "scheduler", "flow_shift", "seed", "model", "items",
     ];
+
+    /// <summary>The fields of one item of <c>items</c>, a job of many prompts.</summary>
+    public static readonly IReadOnlyList<string> ItemFields = ["prompt", "negative_prompt", "count", "seed"];
 
     public static async Task<JobSubmission> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -143,6 +146,7 @@ internal static class JobRequestReader
         "flow_shift" => s with { FlowShift = Number(ref reader, field) },
         "seed" => s with { Seed = Seed(ref reader, field) },
         "model" => s with { Model = Text(ref reader, field) },
+        "items" => s with { Items = Items(ref reader, field) },
         _ => throw new JobRequestException(field, $"is not a field of a job request (the fields: {string.Join(", ", Fields)})"),
     };
 
@@ -269,6 +273,59 @@ internal static class JobRequestReader
         }
 
         return [.. layers];
+    }
+
+    /// <summary>
+    /// <c>items</c>: a list of objects, each a prompt with its own negative prompt, count and seed; a problem names the
+    /// item and its field (<c>items[3].count</c>), as the grains do.
+    /// </summary>
+    private static JobItem[]? Items(ref Utf8JsonReader reader, string field)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw WrongType(field, "a list of items (objects with prompt, negative_prompt, count, seed)", reader.TokenType);
+        }
+
+        var items = new List<JobItem>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var at = string.Create(CultureInfo.InvariantCulture, $"{field}[{items.Count}]");
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw WrongType(at, "an object", reader.TokenType);
+            }
+
+            var item = new JobItem { Prompt = "" };
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = Shortened(reader.GetString()!);
+                var inner = $"{at}.{name}";
+                if (!seen.Add(name))
+                {
+                    throw new JobRequestException(inner, "is given twice");
+                }
+
+                reader.Read();
+                item = name switch
+                {
+                    "prompt" => item with { Prompt = Text(ref reader, inner) ?? "" },
+                    "negative_prompt" => item with { NegativePrompt = Text(ref reader, inner) ?? "" },
+                    "count" => item with { Count = Whole(ref reader, inner) ?? 1 },
+                    "seed" => item with { Seed = Seed(ref reader, inner) ?? 0 },
+                    _ => throw new JobRequestException(inner, $"is not a field of an item (the fields: {string.Join(", ", ItemFields)})"),
+                };
+            }
+
+            items.Add(item);
+        }
+
+        return [.. items];
     }
 
     /// <summary>The CLI's spellings (--scheduler), so the two read the same; the grains know only the two samplers.</summary>

@@ -22,6 +22,7 @@ internal sealed record JobSubmission
     public double? FlowShift { get; init; }
     public ulong? Seed { get; init; }
     public string? Model { get; init; }
+    public JobItem[]? Items { get; init; }
 
     /// <summary>A size left out is the native size of the model the job runs on, as with <c>sana generate --cluster</c>.</summary>
     public bool NeedsNativeSize => Width is null || Height is null;
@@ -48,6 +49,7 @@ internal sealed record JobSubmission
             FlowShift = FlowShift,
             Seed = Seed ?? defaults.Seed,
             Model = Model,
+            Items = Items,
         };
     }
 }
