@@ -9,7 +9,7 @@ public static class Repository
     public static string TinyModel => Path.Combine(Root, "tests", "fixtures", "tiny-sana", "model");
 
     /// <summary>
-    /// sana-silo.dll of the same build configuration as these tests, from the silo project's own output folder (its
+    /// sana-silo.dll of the same build configuration as these tests, from the silo executable's own output folder (its
     /// deps.json and runtimeconfig.json are there).
     /// </summary>
     public static string SiloAssembly
@@ -17,10 +17,10 @@ public static class Repository
         get
         {
             var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Debug";
-            var path = Path.Combine(Root, "src", "Sana.Orleans.Silo", "bin", configuration, "net10.0", "sana-silo.dll");
+            var path = Path.Combine(Root, "src", "Sana.Orleans.Silo.Host", "bin", configuration, "net10.0", "sana-silo.dll");
             return File.Exists(path)
                 ? path
-                : throw new InvalidOperationException($"{path} is missing: build src/Sana.Orleans.Silo ({configuration}) first");
+                : throw new InvalidOperationException($"{path} is missing: build src/Sana.Orleans.Silo.Host ({configuration}) first");
         }
     }
 

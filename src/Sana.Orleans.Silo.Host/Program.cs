@@ -1,0 +1,3 @@
+using Sana.Orleans.Silo.Hosting;
+
+return await SanaSilo.RunAsync(args, Console.Out).ConfigureAwait(false);
