@@ -101,6 +101,15 @@ public sealed class SanaGrainsOptions
     /// </summary>
     public string? FaultGateDirectory { get; set; }
 
+    /// <summary>Every setting of these options onto <paramref name="target"/>: one configured instance feeds the options pipeline.</summary>
+    internal void CopyTo(SanaGrainsOptions target)
+    {
+        foreach (var property in typeof(SanaGrainsOptions).GetProperties().Where(p => p is { CanRead: true, CanWrite: true }))
+        {
+            property.SetValue(target, property.GetValue(this));
+        }
+    }
+
     internal IEnumerable<string> Problems()
     {
         if (MaxQueuedJobs < 1 || MaxQueuedImages < 1)

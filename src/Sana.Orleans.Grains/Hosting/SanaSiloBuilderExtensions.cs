@@ -20,9 +20,19 @@ public static class SanaSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddSanaGrains(this ISiloBuilder builder, Action<SanaGrainsOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         var options = new SanaGrainsOptions();
         configure?.Invoke(options);
+        return builder.AddSanaGrains(options);
+    }
+
+    /// <summary>
+    /// The same with the options made already (bound from configuration once): they decide the storage and reminder
+    /// providers here, and the grains read the same values through <c>IOptions&lt;SanaGrainsOptions&gt;</c>.
+    /// </summary>
+    public static ISiloBuilder AddSanaGrains(this ISiloBuilder builder, SanaGrainsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
         if (options.UseInMemoryJobStorage)
         {
             builder.AddMemoryGrainStorage(options.JobStorageName);
@@ -34,7 +44,7 @@ public static class SanaSiloBuilderExtensions
         }
 
         builder.Services.AddOptions<SanaGrainsOptions>()
-            .Configure(o => configure?.Invoke(o))
+            .Configure(options.CopyTo)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SanaGrainsOptions>, SanaGrainsOptionsValidator>();
         UseDirectoryThatSurvivesSiloLoss(builder);

@@ -113,12 +113,9 @@ internal static class SiloWiring
         }
 
         var durable = options.GrainStorage == GrainStorageKind.AzureTable;
-        silo.AddSanaGrains(o =>
-        {
-            configuration.GetSection(GrainsSectionName).Bind(o);
-            o.UseInMemoryJobStorage = !durable;
-            o.UseInMemoryReminders = !durable;
-        });
+        grains.UseInMemoryJobStorage = !durable;
+        grains.UseInMemoryReminders = !durable;
+        silo.AddSanaGrains(grains);
         if (durable)
         {
             silo.AddAzureTableGrainStorage(grains.JobStorageName,
