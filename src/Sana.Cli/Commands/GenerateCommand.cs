@@ -126,7 +126,7 @@ internal static class GenerateCommand
         try
         {
             var client = host.Services.GetRequiredService<ISanaClient>();
-            var native = await NativeSizeAsync(client, request.Job.Model, cancellationToken).ConfigureAwait(false);
+            var native = await client.GetNativeSizeAsync(request.Job.Model, cancellationToken).ConfigureAwait(false);
             var job = request.Job with { Width = request.Width ?? native ?? request.Job.Width, Height = request.Height ?? native ?? request.Job.Height };
             var header = $"sana: job {request.JobId}: {Describe(job)} {job.Width}x{job.Height}, seed {job.Seed}, on cluster '{request.ClusterId}'";
             var onInterrupt = request.CancelOnInterrupt ? OnInterrupt.CancelJob : OnInterrupt.LeaveRunning;
@@ -168,21 +168,6 @@ internal static class GenerateCommand
             Console.Error.WriteLine($"sana generate: the cluster stayed {e.Message}");
             return null;
         }
-    }
-
-    /// <summary>
-    /// The native size of the model a job without a size runs on, as the cluster's ready workers report it: the model
-    /// the cluster would pick (the named one, else the first it serves by name), so that a size left out means the same
-    /// in-process and on a cluster. Null when no ready worker says.
-    /// </summary>
-    private static async Task<int?> NativeSizeAsync(ISanaClient client, string? model, CancellationToken cancellationToken)
-    {
-        var ready = (await client.ListGpusAsync(cancellationToken).ConfigureAwait(false))
-            .Where(g => g.Health == GpuHealth.Ready && g.NativeSize > 0)
-            .OrderBy(g => g.ModelName, StringComparer.Ordinal)
-            .ToArray();
-        var serving = model is null ? ready.FirstOrDefault() : ready.FirstOrDefault(g => string.Equals(g.ModelName, model, StringComparison.Ordinal));
-        return serving?.NativeSize;
     }
 
     /// <summary>Why no local worker serves, when none does (a model graph that does not load, a missing GPU).</summary>

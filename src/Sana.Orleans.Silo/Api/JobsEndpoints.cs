@@ -31,7 +31,7 @@ public sealed partial class JobsEndpoints(ISanaClient sana, IImageStore store, I
             throw JobRequestReader.BadJobId(given);
         }
 
-        var native = submission.NeedsNativeSize ? await NativeSizeAsync(submission.Model, cancellationToken).ConfigureAwait(false) : null;
+        var native = submission.NeedsNativeSize ? await sana.GetNativeSizeAsync(submission.Model, cancellationToken).ConfigureAwait(false) : null;
         var request = submission.ToRequest(native);
 
         // Whether the id was taken before tells a replay (200) from a new job (202); the grain itself decides whether
@@ -130,20 +130,6 @@ public sealed partial class JobsEndpoints(ISanaClient sana, IImageStore store, I
         {
             throw ApiException.UnknownJob(id.Length <= ImageKey.MaxJobIdLength ? id : id[..ImageKey.MaxJobIdLength] + "...");
         }
-    }
-
-    /// <summary>
-    /// The native size of the model the job will run on, as its ready workers report it (the one named, else the first
-    /// served by name): the same default <c>sana generate --cluster</c> takes. Null when no ready worker says.
-    /// </summary>
-    private async Task<int?> NativeSizeAsync(string? model, CancellationToken cancellationToken)
-    {
-        var ready = (await sana.ListGpusAsync(cancellationToken).ConfigureAwait(false))
-            .Where(g => g.Health == GpuHealth.Ready && g.NativeSize > 0)
-            .OrderBy(g => g.ModelName, StringComparer.Ordinal)
-            .ToArray();
-        var serving = model is null ? ready.FirstOrDefault() : ready.FirstOrDefault(g => string.Equals(g.ModelName, model, StringComparison.Ordinal));
-        return serving?.NativeSize;
     }
 
     internal static string ContentTypeOf(string reference)
